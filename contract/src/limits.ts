@@ -1,0 +1,25 @@
+/**
+ * Wire-level limits. They live in the contract so that the server, the SDK and
+ * the OpenAPI document all reject the same inputs for the same reasons.
+ */
+export const limits = {
+  context_id_length_max: 256,
+  context_id_pattern: /^[A-Za-z0-9._:-]+$/,
+  role_length_max: 64,
+  part_type_length_max: 128,
+  parts_per_message_max: 1_000,
+  page_limit_max: 1_000,
+  page_limit_default: 100,
+  token_budget_max: 100_000_000,
+  token_count_max: 100_000_000,
+  policy_limit_max: 100_000,
+  policy_limit_default: 200,
+  skip_kinds_max: 64,
+  replacement_messages_max: 1_000,
+  idempotency_key_length_max: 255,
+  idempotency_key_pattern: /^[\x21-\x7e]+$/,
+  token_ttl_seconds_max: 86_400,
+  token_ttl_seconds_default: 3_600,
+  trigger_ratio_default: 0.7,
+  version_max: Number.MAX_SAFE_INTEGER,
+} as const;
