@@ -290,3 +290,12 @@ describe('schemas – properties', () => {
     );
   });
 });
+
+describe('schemas – integers stay exact', () => {
+  it('rejects query integers beyond 2^53 - 1 instead of rounding them', () => {
+    expect(issuePaths(TailQuerySchema, { offset: '9007199254740993' })).toContain('offset');
+    expect(issuePaths(MessagesQuerySchema, { after_seq: '9007199254740993' })).toContain('after_seq');
+    expect(issuePaths(StreamQuerySchema, { cursor: '9007199254740993' })).toContain('cursor');
+    expect(TailQuerySchema.parse({ offset: '9007199254740991' }).offset).toBe(Number.MAX_SAFE_INTEGER);
+  });
+});

@@ -11,7 +11,9 @@ const PageLimitSchema = z
 
 export const TailQuerySchema = z
   .object({
-    offset: queryInt(z.number().int('offset must be an integer').min(0, 'offset must be >= 0'))
+    offset: queryInt(
+      z.number().int('offset must be an integer').min(0, 'offset must be >= 0').max(limits.version_max),
+    )
       .default(0)
       .describe('Number of newest messages to skip.'),
     limit: queryInt(PageLimitSchema).default(limits.page_limit_default).describe('Page size, 1–1000.'),
@@ -28,7 +30,9 @@ export type TailResponse = z.infer<typeof TailResponseSchema>;
 
 export const MessagesQuerySchema = z
   .object({
-    after_seq: queryInt(z.number().int('after_seq must be an integer').min(0, 'after_seq must be >= 0'))
+    after_seq: queryInt(
+      z.number().int('after_seq must be an integer').min(0, 'after_seq must be >= 0').max(limits.version_max),
+    )
       .default(0)
       .describe('Return messages with `seq > after_seq`.'),
     limit: queryInt(PageLimitSchema).default(limits.page_limit_default).describe('Page size, 1–1000.'),

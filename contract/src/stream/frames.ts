@@ -109,7 +109,9 @@ export type StreamClientFrame = z.infer<typeof StreamClientFrameSchema>;
 
 export const StreamQuerySchema = z
   .object({
-    cursor: queryInt(z.number().int('cursor must be an integer').min(0, 'cursor must be >= 0'))
+    cursor: queryInt(
+      z.number().int('cursor must be an integer').min(0, 'cursor must be >= 0').max(Number.MAX_SAFE_INTEGER),
+    )
       .optional()
       .describe('Replay every event with a version greater than this, then go live. Omit to start live.'),
     include_messages: queryBool().default(true).describe('Send `message` frames (default true).'),
