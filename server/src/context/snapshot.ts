@@ -1,0 +1,364 @@
+import type { Message } from '@fastpaca/contract';
+import { Packr, REUSE_BUFFER_MODE, Unpackr } from 'msgpackr';
+import type { Contexts } from './apply-config.js';
+import type { ContextState } from './context-state.js';
+import { IdempotencyCache } from './idempotency-cache.js';
+import { isPlainObject } from './json-equal.js';
+import { engineLimits } from './limits.js';
+import { normalizePolicy } from './normalize-policy.js';
+import { RetainedLog } from './retained-log.js';
+import { WindowBuffer } from './window-buffer.js';
+import { liveEntry, type WindowEntry, windowEntry } from './window-entry.js';
+
+/*
+ * Snapshot layout: 4 magic bytes, 1 format-version byte, then one msgpack
+ * array (always with a 32-bit length) holding a record per context in
+ * insertion order. Records are positional
+ * arrays rather than maps to keep a snapshot of millions of messages compact.
+ * Retained messages omit their seq (the run is dense), and a window entry that
+ * is still the log's own message is stored as its seq, so a message held by
+ * both the log and the window is written once.
+ */
+
+const magic = [0x46, 0x50, 0x43, 0x47] as const; // "FPCG"
+export const snapshot_format_version = 1;
+const header_bytes = magic.length + 1;
+const array32_header_bytes = 5;
+const initial_capacity_bytes = 64 * 1024;
+
+// Records off: the encoding must depend on the state alone, never on what a
+// packer saw before, so two replicas produce the same bytes.
+const packr = new Packr({ useRecords: false, variableMapSize: true });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+
+/** A snapshot that cannot be decoded: corrupt, truncated or from an unknown format version. */
+export class SnapshotError extends Error {
+  override readonly name = 'SnapshotError';
+}
+
+type MessageTuple = [
+  role: string,
+  parts: unknown[],
+  metadata: object,
+  token_count: number,
+  inserted_at: string,
+];
+type FullWindowTuple = [
+  seq: number | null,
+  role: string,
+  parts: unknown[],
+  metadata: object,
+  token_count: number,
+  inserted_at: string,
+  part_tokens: readonly number[] | null,
+  tool_ids: readonly string[],
+];
+type WindowRecord = number | [seq: number, part_tokens: readonly number[]] | FullWindowTuple;
+
+/**
+ * Each context is packed on its own into the packer's reused buffer and
+ * copied into one output buffer sized from `size_hint` (the previous
+ * snapshot's size): growing a single msgpack buffer to hundreds of megabytes
+ * copies it again and again and keeps the collector busy. The hint only
+ * affects speed, never the bytes. The body is still one msgpack array.
+ */
+export function encodeSnapshot(contexts: Contexts, sizeHint = 0): Uint8Array {
+  const sink = new ByteSink(Math.max(initial_capacity_bytes, Math.ceil(sizeHint * 1.125)));
+  const header = new Uint8Array(header_bytes + array32_header_bytes);
+  header.set(magic, 0);
+  header[magic.length] = snapshot_format_version;
+  // msgpack array32: 0xdd and a big-endian element count.
+  header[header_bytes] = 0xdd;
+  new DataView(header.buffer).setUint32(header_bytes + 1, contexts.size);
+  sink.write(header);
+  let extrapolated = sizeHint > 0;
+  for (const state of contexts.values()) {
+    // In this mode msgpackr returns its own buffer with the written range in `start`/`end`.
+    const packed = packr.pack(encodeContext(state), REUSE_BUFFER_MODE) as unknown as Uint8Array & {
+      start: number;
+      end: number;
+    };
+    const chunk = packed.subarray(packed.start, packed.end);
+    if (!extrapolated && state.log.count > 0) {
+      // Without a hint, the first context with messages predicts the rest.
+      extrapolated = true;
+      sink.reserve(Math.ceil((chunk.length / weightOf(state)) * totalWeight(contexts) * 1.125));
+    }
+    sink.write(chunk);
+  }
+  return sink.bytes();
+}
+
+/** Messages a context writes: retained ones plus window entries that are not references. */
+function weightOf(state: ContextState): number {
+  return state.log.count + state.window.length + 1;
+}
+
+function totalWeight(contexts: Contexts): number {
+  let total = 0;
+  for (const state of contexts.values()) total += weightOf(state);
+  return total;
+}
+
+/** An append-only byte buffer that grows by half when full. */
+class ByteSink {
+  private buffer: Uint8Array;
+  private length = 0;
+
+  constructor(capacity: number) {
+    this.buffer = new Uint8Array(capacity);
+  }
+
+  write(chunk: Uint8Array): void {
+    const needed = this.length + chunk.length;
+    if (needed > this.buffer.length) this.reserve(Math.max(needed, Math.ceil(this.buffer.length * 1.5)));
+    this.buffer.set(chunk, this.length);
+    this.length = needed;
+  }
+
+  reserve(capacity: number): void {
+    if (capacity <= this.buffer.length) return;
+    const grown = new Uint8Array(capacity);
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer = grown;
+  }
+
+  bytes(): Uint8Array {
+    return this.buffer.subarray(0, this.length);
+  }
+}
+
+function encodeContext(state: ContextState): unknown[] {
+  const retained: MessageTuple[] = state.log
+    .toArray()
+    .map((m) => [m.role, m.parts, m.metadata, m.token_count, m.inserted_at]);
+  const window = state.window.toArray().map((entry) => encodeWindowEntry(state, entry));
+  const idempotency: (string | number)[] = [];
+  for (const [key, record] of state.idempotency.entries()) {
+    idempotency.push(key, record.seq, record.version, record.token_estimate);
+  }
+  return [
+    state.id,
+    state.token_budget,
+    state.trigger_ratio,
+    state.policy,
+    state.metadata,
+    state.status,
+    state.version,
+    state.created_at,
+    state.updated_at,
+    state.archived_seq,
+    state.log.last_seq,
+    retained,
+    window,
+    state.summary_range === null ? null : [state.summary_range.from_seq, state.summary_range.to_seq],
+    idempotency,
+  ];
+}
+
+function encodeWindowEntry(state: ContextState, entry: WindowEntry): WindowRecord {
+  const m = entry.message;
+  if (m.seq !== null && state.log.at(m.seq) === m) {
+    return entry.part_tokens === null ? m.seq : [m.seq, entry.part_tokens];
+  }
+  return [
+    m.seq,
+    m.role,
+    m.parts,
+    m.metadata,
+    m.token_count,
+    m.inserted_at,
+    entry.part_tokens,
+    entry.tool_ids,
+  ];
+}
+
+export function decodeSnapshot(bytes: Uint8Array): Contexts {
+  if (!(bytes instanceof Uint8Array)) throw new SnapshotError('snapshot must be bytes');
+  if (bytes.length < header_bytes || magic.some((b, i) => bytes[i] !== b)) {
+    throw new SnapshotError('not a context group snapshot (bad magic bytes)');
+  }
+  const version = bytes[magic.length];
+  if (version !== snapshot_format_version) {
+    throw new SnapshotError(
+      `unsupported snapshot format version ${version} (this build reads version ${snapshot_format_version})`,
+    );
+  }
+  const body = bytes.subarray(header_bytes);
+  if (body.length < array32_header_bytes || body[0] !== 0xdd) {
+    throw new SnapshotError('snapshot is corrupt: body is not a list of contexts');
+  }
+  const count = new DataView(body.buffer, body.byteOffset).getUint32(1);
+  const records = body.subarray(array32_header_bytes);
+  const contexts: Contexts = new Map();
+  // Records are decoded one at a time so each context's intermediate arrays
+  // die young instead of the whole snapshot being materialised twice.
+  try {
+    if (records.length > 0) {
+      unpackr.unpackMultiple(records, (record: unknown) => {
+        check(contexts.size < count, 'more contexts than the header announces');
+        const state = decodeContext(record);
+        check(!contexts.has(state.id), `context ${state.id} appears twice`);
+        contexts.set(state.id, state);
+      });
+    }
+  } catch (error) {
+    if (error instanceof SnapshotError) throw error;
+    throw new SnapshotError(`snapshot is corrupt: ${(error as Error).message}`);
+  }
+  check(contexts.size === count, `header announces ${count} contexts, body holds ${contexts.size}`);
+  return contexts;
+}
+
+function decodeContext(record: unknown): ContextState {
+  check(Array.isArray(record) && record.length === 15, 'context record has the wrong shape');
+  const [
+    id,
+    tokenBudget,
+    triggerRatio,
+    policyInput,
+    metadata,
+    status,
+    version,
+    createdAt,
+    updatedAt,
+    archivedSeq,
+    lastSeq,
+    retained,
+    window,
+    summaryRange,
+    idempotency,
+  ] = record as unknown[];
+  check(typeof id === 'string', 'context id is not a string');
+  const where = `context ${id}`;
+  check(isCount(tokenBudget) && tokenBudget > 0, `${where}: bad token_budget`);
+  check(
+    typeof triggerRatio === 'number' && triggerRatio > 0 && triggerRatio <= 1,
+    `${where}: bad trigger_ratio`,
+  );
+  const policy = normalizePolicy(policyInput);
+  check(policy.ok, `${where}: bad policy`);
+  check(isPlainObject(metadata), `${where}: bad metadata`);
+  check(status === 'active' || status === 'tombstoned', `${where}: bad status`);
+  check(isCount(version), `${where}: bad version`);
+  check(typeof createdAt === 'string' && typeof updatedAt === 'string', `${where}: bad timestamps`);
+  check(isCount(lastSeq) && isCount(archivedSeq) && archivedSeq <= lastSeq, `${where}: bad seqs`);
+  check(Array.isArray(retained) && retained.length <= lastSeq, `${where}: bad retained log`);
+  const first = lastSeq - retained.length + 1;
+  const messages = retained.map((tuple, i) => decodeMessage(tuple, first + i, where));
+  const log = RetainedLog.restore(lastSeq, messages);
+
+  check(summaryRange === null || isRange(summaryRange), `${where}: bad summary range`);
+  check(Array.isArray(window), `${where}: bad window`);
+  const entries = window.map((entry) => decodeWindowEntry(entry, log, where));
+  const hasSummary = entries.some((entry) => entry.message.seq === null);
+  check(hasSummary === (summaryRange !== null), `${where}: summary range does not match the window`);
+
+  check(Array.isArray(idempotency) && idempotency.length % 4 === 0, `${where}: bad idempotency keys`);
+  const cache = new IdempotencyCache(engineLimits.idempotency_keys_max);
+  for (let i = 0; i < idempotency.length; i += 4) {
+    const [key, seq, keyVersion, estimate] = idempotency.slice(i, i + 4);
+    check(
+      typeof key === 'string' && isCount(seq) && isCount(keyVersion) && isCount(estimate),
+      `${where}: bad key`,
+    );
+    cache.remember(key, { seq, version: keyVersion, token_estimate: estimate });
+  }
+
+  return {
+    id,
+    token_budget: tokenBudget,
+    trigger_ratio: triggerRatio,
+    policy: policy.policy,
+    metadata,
+    status,
+    version,
+    created_at: createdAt,
+    updated_at: updatedAt,
+    archived_seq: archivedSeq,
+    log,
+    window: WindowBuffer.of(entries),
+    used_tokens: entries.reduce((sum, entry) => sum + entry.message.token_count, 0),
+    summary_range: summaryRange === null ? null : { from_seq: summaryRange[0], to_seq: summaryRange[1] },
+    idempotency: cache,
+  };
+}
+
+function decodeMessage(tuple: unknown, seq: number, where: string): Message {
+  check(Array.isArray(tuple) && tuple.length === 5, `${where}: message ${seq} has the wrong shape`);
+  const [role, parts, metadata, tokenCount, insertedAt] = tuple as unknown[];
+  check(
+    typeof role === 'string' &&
+      Array.isArray(parts) &&
+      isPlainObject(metadata) &&
+      isCount(tokenCount) &&
+      typeof insertedAt === 'string',
+    `${where}: message ${seq} is malformed`,
+  );
+  return {
+    seq,
+    role,
+    parts: parts as Message['parts'],
+    metadata,
+    token_count: tokenCount,
+    inserted_at: insertedAt,
+  };
+}
+
+function decodeWindowEntry(record: unknown, log: RetainedLog, where: string): WindowEntry {
+  if (typeof record === 'number' || (Array.isArray(record) && record.length === 2)) {
+    const [seq, partTokens] = typeof record === 'number' ? [record, null] : (record as unknown[]);
+    const message = typeof seq === 'number' ? log.at(seq) : undefined;
+    check(message !== undefined, `${where}: window refers to a message that is not retained`);
+    check(partTokens === null || isCountList(partTokens, message.parts.length), `${where}: bad part_tokens`);
+    return liveEntry(message, partTokens);
+  }
+  check(Array.isArray(record) && record.length === 8, `${where}: window entry has the wrong shape`);
+  const [seq, role, parts, metadata, tokenCount, insertedAt, partTokens, toolIds] = record as unknown[];
+  check(
+    (seq === null || (isCount(seq) && seq > 0)) &&
+      typeof role === 'string' &&
+      Array.isArray(parts) &&
+      isPlainObject(metadata) &&
+      isCount(tokenCount) &&
+      typeof insertedAt === 'string' &&
+      (partTokens === null || isCountList(partTokens, parts.length)) &&
+      Array.isArray(toolIds) &&
+      toolIds.every((id) => typeof id === 'string'),
+    `${where}: window entry is malformed`,
+  );
+  return windowEntry(
+    {
+      seq,
+      role,
+      parts: parts as Message['parts'],
+      metadata,
+      token_count: tokenCount,
+      inserted_at: insertedAt,
+    },
+    partTokens,
+    toolIds as string[],
+  );
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isCountList(value: unknown, length: number): value is number[] {
+  return Array.isArray(value) && value.length === length && value.every(isCount);
+}
+
+function isRange(value: unknown): value is [number, number] {
+  return (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    isCount(value[0]) &&
+    isCount(value[1]) &&
+    value[0] <= value[1]
+  );
+}
+
+function check(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new SnapshotError(`snapshot is corrupt: ${message}`);
+}

@@ -1,0 +1,131 @@
+import { pack, unpack } from 'msgpackr';
+import { describe, expect, it } from 'vitest';
+import { ContextGroup, SnapshotError, snapshot_format_version } from '../../src/context/index.js';
+import { append, compact, msg, must, put } from './fixtures.js';
+
+function sampleGroup(): ContextGroup {
+  const group = new ContextGroup();
+  must(group.apply(put('a', { token_budget: 100, policy: { strategy: 'skip_parts' } })));
+  must(group.apply(put('b', { token_budget: 1000, metadata: { owner: 'x' } })));
+  for (let i = 0; i < 6; i++) {
+    must(
+      group.apply(
+        append(
+          'a',
+          [
+            msg(20, {
+              parts: [
+                { type: 'reasoning', text: 'r' },
+                { type: 'text', text: `t${i}` },
+              ],
+              part_tokens: [10, 10],
+            }),
+          ],
+          {
+            idempotency_key: `k${i}`,
+          },
+        ),
+      ),
+    );
+  }
+  must(group.apply(append('b', [msg(5), msg(6)])));
+  must(group.apply(compact('b', [msg(3, { role: 'system' })])));
+  must(group.apply(append('b', [msg(7)])));
+  must(group.apply({ type: 'ack_archived', id: 'a', upto_seq: 5, tail_keep: 1 }));
+  return group;
+}
+
+describe('snapshot – round trip', () => {
+  it('restores the same reads and re-encodes to the same bytes', () => {
+    const group = sampleGroup();
+    const bytes = group.snapshot();
+    const restored = ContextGroup.restore(bytes);
+    expect(Buffer.from(restored.snapshot()).equals(Buffer.from(bytes))).toBe(true);
+    for (const id of ['a', 'b']) {
+      expect(restored.getContext(id)).toEqual(group.getContext(id));
+      expect(restored.window(id)).toEqual(group.window(id));
+      expect(restored.tail(id, 0, 100)).toEqual(group.tail(id, 0, 100));
+    }
+    // the window still holds stripped messages the retained tail no longer has
+    expect(restored.archiveState('a')).toMatchObject({ retained: 1, archived_seq: 5 });
+    expect(restored.window('a')!.messages.length).toBeGreaterThan(1);
+    expect(must(restored.apply(append('a', [msg(1)], { idempotency_key: 'k2' }))).replayed).toBe(true);
+  });
+
+  it('starts with magic bytes and the format version', () => {
+    const bytes = new ContextGroup().snapshot();
+    expect([...bytes.subarray(0, 5)]).toEqual([0x46, 0x50, 0x43, 0x47, snapshot_format_version]);
+    expect(ContextGroup.restore(bytes).size).toBe(0);
+  });
+
+  it('writes a message held by both the log and the window once', () => {
+    const windowed = new ContextGroup();
+    const compacted = new ContextGroup();
+    for (const group of [windowed, compacted]) {
+      must(group.apply(put('a', { token_budget: 100_000_000 })));
+      for (let i = 0; i < 200; i++) must(group.apply(append('a', [msg(1, { text: 'x'.repeat(300) })])));
+    }
+    must(compacted.apply(compact('a', [])));
+    const withWindow = windowed.snapshot().length;
+    const withoutWindow = compacted.snapshot().length;
+    expect(withWindow).toBeLessThan(withoutWindow * 1.05);
+  });
+});
+
+describe('snapshot – rejects corrupt input with a clear error', () => {
+  const good = sampleGroup().snapshot();
+  const withHeader = (body: Uint8Array) => {
+    const bytes = new Uint8Array(5 + body.length);
+    bytes.set(good.subarray(0, 5));
+    bytes.set(body, 5);
+    return bytes;
+  };
+  /** The body layout: msgpack array32 header, then one packed record per context. */
+  const asBody = (records: unknown[]) => {
+    const packed = records.map((r) => pack(r));
+    const body = new Uint8Array(5 + packed.reduce((n, p) => n + p.length, 0));
+    body[0] = 0xdd;
+    new DataView(body.buffer).setUint32(1, records.length);
+    let offset = 5;
+    for (const p of packed) {
+      body.set(p, offset);
+      offset += p.length;
+    }
+    return body;
+  };
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['empty input', new Uint8Array(0), /bad magic/],
+    ['foreign bytes', new TextEncoder().encode('{"json":true}'), /bad magic/],
+    [
+      'an unknown format version',
+      Uint8Array.from([...good.subarray(0, 4), 99, ...good.subarray(5)]),
+      /unsupported snapshot format version 99/,
+    ],
+    ['a truncated body', good.subarray(0, Math.floor(good.length / 2)), /corrupt/],
+    ['a body of the wrong type', withHeader(pack({ not: 'a list' })), /corrupt: body is not a list/],
+    ['a context record of the wrong shape', withHeader(asBody([[1, 2, 3]])), /corrupt: context record/],
+    [
+      'fewer contexts than announced',
+      withHeader(asBody([]).fill(0xff, 1, 5)),
+      /announces 4294967295 contexts/,
+    ],
+    ['trailing garbage after the records', Uint8Array.from([...good, 0xc1]), /corrupt/],
+  ];
+  for (const [name, bytes, message] of cases) {
+    it(`restore – rejects ${name}`, () => {
+      expect(() => ContextGroup.restore(bytes)).toThrow(SnapshotError);
+      expect(() => ContextGroup.restore(bytes)).toThrow(message);
+    });
+  }
+
+  it('restore – rejects a window entry that points at a message not retained', () => {
+    const group = new ContextGroup();
+    must(group.apply(put('a', { token_budget: 1000 })));
+    must(group.apply(append('a', [msg(1)])));
+    const body = ContextGroup.restore(group.snapshot()).snapshot().subarray(5);
+    // Re-encode the record with the retained log emptied but the window still referring to seq 1.
+    const records = unpack(body) as unknown[][];
+    records[0]![11] = [];
+    expect(() => ContextGroup.restore(withHeader(asBody(records)))).toThrow(/not retained/);
+  });
+});
