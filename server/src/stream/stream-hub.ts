@@ -1,0 +1,204 @@
+import { type StreamEventFrame, streamCloseCodes } from '@fastpaca/contract';
+import type { EncodedFrame, EncodedGroup } from './replay-buffer.js';
+import { ReplayBuffer } from './replay-buffer.js';
+
+/** Where a subscription's frames go: a websocket in production. */
+export interface StreamSink {
+  send(json: string): void;
+  /** Bytes queued in the socket and not yet written to the network. */
+  bufferedBytes(): number;
+  close(code: number, reason: string): void;
+}
+
+export interface ContextStatus {
+  version: number;
+  tombstoned: boolean;
+}
+
+export interface StreamHubOptions {
+  replay_versions_per_context_max: number;
+  replay_frames_total_max: number;
+  send_buffer_bytes_max: number;
+  ping_interval_ms: number;
+  pong_timeout_ms: number;
+  now: () => number;
+  /** Current state of a context on this node, or undefined when it does not exist. */
+  statusOf: (contextId: string) => ContextStatus | undefined;
+  onFramesSent?: (count: number) => void;
+  onClosed?: (reason: keyof typeof streamCloseCodes) => void;
+}
+
+export interface Subscription {
+  readonly contextId: string;
+  readonly includeMessages: boolean;
+  /** Last version fully delivered to this subscriber. */
+  version: number;
+  lastPongAt: number;
+  closed: boolean;
+  readonly sink: StreamSink;
+}
+
+export type SubscribeOutcome =
+  | { ok: true; subscription: Subscription }
+  | { ok: false; reason: 'not_found' | 'gap' | 'tombstoned' };
+
+/**
+ * Fans committed events out to websocket subscribers.
+ *
+ * `publish` is called synchronously when a command is applied, and `subscribe`
+ * replays synchronously before registering the subscriber as live. Both run on
+ * the event loop, so nothing can be applied between replay and going live:
+ * that is what makes replay→live free of gaps and duplicates.
+ */
+export class StreamHub {
+  private readonly replay: ReplayBuffer;
+  private readonly byContext = new Map<string, Set<Subscription>>();
+  private count = 0;
+
+  constructor(private readonly options: StreamHubOptions) {
+    this.replay = new ReplayBuffer(options.replay_versions_per_context_max, options.replay_frames_total_max);
+  }
+
+  connectionCount(): number {
+    return this.count;
+  }
+
+  replayFrameCount(): number {
+    return this.replay.frameCount();
+  }
+
+  /** Events of one applied command; they share one version. */
+  publish(contextId: string, events: readonly StreamEventFrame[]): void {
+    if (events.length === 0) return;
+    const version = events[0]!.version;
+    const frames: EncodedFrame[] = events.map((e) => ({ type: e.type, json: JSON.stringify(e) }));
+    const group: EncodedGroup = { version, frames };
+    this.replay.append(contextId, group);
+    const subs = this.byContext.get(contextId);
+    if (!subs) return;
+    for (const sub of subs) this.deliver(sub, group);
+  }
+
+  subscribe(
+    contextId: string,
+    options: { cursor: number | undefined; includeMessages: boolean },
+    sink: StreamSink,
+  ): SubscribeOutcome {
+    const status = this.options.statusOf(contextId);
+    if (!status) return { ok: false, reason: 'not_found' };
+    const sub: Subscription = {
+      contextId,
+      includeMessages: options.includeMessages,
+      version: status.version,
+      lastPongAt: this.options.now(),
+      closed: false,
+      sink,
+    };
+    const cursor = options.cursor;
+    if (cursor !== undefined && cursor > status.version) {
+      // The client knows a future we do not: it must drop what it has.
+      this.sendRaw(sub, JSON.stringify({ type: 'reset', version: status.version }));
+    } else if (cursor !== undefined && cursor < status.version) {
+      const oldest = this.replay.oldestVersion(contextId) ?? status.version + 1;
+      if (cursor + 1 < oldest) {
+        this.sendRaw(
+          sub,
+          JSON.stringify({ type: 'gap', version: status.version, expected: cursor + 1, actual: oldest }),
+        );
+        this.closeSub(sub, 'gap', 'cursor older than the replay buffer; fetch /messages and reconnect');
+        return { ok: false, reason: 'gap' };
+      }
+      sub.version = cursor;
+      for (const group of this.replay.after(contextId, cursor)) {
+        this.deliver(sub, group);
+        if (sub.closed) return { ok: true, subscription: sub };
+      }
+    }
+    if (status.tombstoned) {
+      // A client that already has the tombstone version is not told twice.
+      if (cursor === undefined || sub.version < status.version) {
+        this.sendRaw(sub, JSON.stringify({ type: 'tombstoned', version: status.version }));
+      }
+      this.closeSub(sub, 'normal', 'tombstoned');
+      return { ok: false, reason: 'tombstoned' };
+    }
+    let subs = this.byContext.get(contextId);
+    if (!subs) {
+      subs = new Set();
+      this.byContext.set(contextId, subs);
+    }
+    subs.add(sub);
+    this.count++;
+    return { ok: true, subscription: sub };
+  }
+
+  /** Called when the socket closed for any reason. */
+  unsubscribe(sub: Subscription): void {
+    const subs = this.byContext.get(sub.contextId);
+    if (subs?.delete(sub)) {
+      this.count--;
+      if (subs.size === 0) this.byContext.delete(sub.contextId);
+    }
+    sub.closed = true;
+  }
+
+  pong(sub: Subscription): void {
+    sub.lastPongAt = this.options.now();
+  }
+
+  /** Heartbeat pass: ping everyone, close those silent past the timeout. */
+  heartbeat(): void {
+    const now = this.options.now();
+    for (const subs of this.byContext.values()) {
+      for (const sub of subs) {
+        if (now - sub.lastPongAt > this.options.pong_timeout_ms) {
+          this.closeSub(sub, 'heartbeat_timeout', 'no pong within the heartbeat timeout');
+          continue;
+        }
+        const status = this.options.statusOf(sub.contextId);
+        this.sendRaw(sub, JSON.stringify({ type: 'ping', version: status?.version ?? sub.version }));
+      }
+    }
+  }
+
+  /** Closes every subscription, e.g. on shutdown. */
+  closeAll(reason: 'going_away' | 'unavailable', text: string): void {
+    for (const subs of [...this.byContext.values()]) {
+      for (const sub of [...subs]) this.closeSub(sub, reason, text);
+    }
+  }
+
+  private deliver(sub: Subscription, group: EncodedGroup): void {
+    if (sub.closed || group.version <= sub.version) return;
+    let sent = 0;
+    let tombstoned = false;
+    for (const frame of group.frames) {
+      if (frame.type === 'message' && !sub.includeMessages) continue;
+      sub.sink.send(frame.json);
+      sent++;
+      if (frame.type === 'tombstoned') tombstoned = true;
+    }
+    sub.version = group.version;
+    this.options.onFramesSent?.(sent);
+    if (tombstoned) {
+      this.closeSub(sub, 'normal', 'tombstoned');
+      return;
+    }
+    if (sub.sink.bufferedBytes() > this.options.send_buffer_bytes_max) {
+      this.closeSub(sub, 'slow_consumer', 'send buffer full: consumer too slow');
+    }
+  }
+
+  private sendRaw(sub: Subscription, json: string): void {
+    if (sub.closed) return;
+    sub.sink.send(json);
+    this.options.onFramesSent?.(1);
+  }
+
+  private closeSub(sub: Subscription, reason: keyof typeof streamCloseCodes, text: string): void {
+    if (sub.closed) return;
+    this.unsubscribe(sub);
+    sub.sink.close(streamCloseCodes[reason], text);
+    this.options.onClosed?.(reason);
+  }
+}
