@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+
+describe('config – environment', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 4000,
+      host: '0.0.0.0',
+      node_name: undefined,
+      cluster_seed: [],
+      data_dir: './data',
+      token_estimator: 'tiktoken:gpt-4o',
+      stream_connections_max: 512,
+      api_key: undefined,
+      tail_keep: 1000,
+      archiver_enabled: false,
+      archive_flush_interval_ms: 5000,
+      archive_batch_size: 5000,
+      migrate_on_boot: false,
+      body_limit_bytes: 1_048_576,
+      rate_limit_per_second: 0,
+      stream_ping_interval_ms: 30_000,
+      stream_pong_timeout_ms: 90_000,
+    });
+  });
+
+  it('parses every SPEC variable', () => {
+    const c = loadConfig({
+      PORT: '4100',
+      HOST: '127.0.0.1',
+      FASTPACA_NODE_NAME: 'fastpaca-1',
+      FASTPACA_CLUSTER_SEED: 'a.internal:4000, b.internal:4000',
+      FASTPACA_RAFT_DATA_DIR: '/var/lib/fastpaca',
+      FASTPACA_TOKEN_ESTIMATOR: 'chars:4',
+      FASTPACA_STREAM_MAX_CONNECTIONS: '10',
+      FASTPACA_API_KEY: 'secret-key-0123456789',
+      FASTPACA_TAIL_KEEP: '50',
+      FASTPACA_ARCHIVER_ENABLED: 'true',
+      DATABASE_URL: 'postgres://u:p@h/db',
+      FASTPACA_ARCHIVE_FLUSH_INTERVAL_MS: '100',
+      FASTPACA_ARCHIVER_BATCH_SIZE: '10',
+      MIGRATE_ON_BOOT: 'true',
+    });
+    expect(c).toMatchObject({
+      port: 4100,
+      host: '127.0.0.1',
+      node_name: 'fastpaca-1',
+      cluster_seed: ['a.internal:4000', 'b.internal:4000'],
+      data_dir: '/var/lib/fastpaca',
+      token_estimator: 'chars:4',
+      stream_connections_max: 10,
+      api_key: 'secret-key-0123456789',
+      tail_keep: 50,
+      archiver_enabled: true,
+      database_url: 'postgres://u:p@h/db',
+      archive_flush_interval_ms: 100,
+      archive_batch_size: 10,
+      migrate_on_boot: true,
+    });
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['FASTPACA_STREAM_MAX_CONNECTIONS', '-1'],
+    ['FASTPACA_TAIL_KEEP', '0'],
+    ['FASTPACA_ARCHIVER_ENABLED', 'maybe'],
+    ['FASTPACA_CLUSTER_SEED', 'no-port-here'],
+    ['FASTPACA_API_KEY', 'short'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['FASTPACA_BODY_LIMIT_BYTES', '12.5'],
+    ['FASTPACA_NODE_NAME', 'bad name!'],
+    ['FASTPACA_LOG_LEVEL', 'loud'],
+  ])('a bad %s (%s) stops start-up naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('the archiver needs DATABASE_URL', () => {
+    expect(() => loadConfig({ FASTPACA_ARCHIVER_ENABLED: 'true' })).toThrow('DATABASE_URL');
+  });
+
+  it('empty values count as unset', () => {
+    expect(loadConfig({ PORT: '', FASTPACA_API_KEY: '' })).toMatchObject({ port: 4000, api_key: undefined });
+  });
+});
