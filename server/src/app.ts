@@ -1,17 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import websocket from '@fastify/websocket';
 import { buildOpenApiDocument } from '@fastpaca/contract/openapi';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { Authorizer } from './auth/authorizer.js';
+import { TokenSigner } from './auth/scoped-token.js';
+import { AppError } from './http/app-error.js';
 import { registerDocs } from './http/docs.js';
+import { installErrorHandler, installNotFoundHandler } from './http/error-handler.js';
 import { registerHealth } from './http/health.js';
+import { registerMetricsRoute } from './http/metrics-route.js';
+import { registerRequestObservability } from './http/request-log.js';
+import { registerContextRoutes } from './http/routes.js';
+import { chooseSubprotocol, registerStreamRoute } from './http/stream-route.js';
+import type { Metrics } from './metrics/metrics.js';
+import type { ContextService } from './node/context-service.js';
+import type { StreamHub } from './stream/stream-hub.js';
 
 export interface AppOptions {
   logger: Logger;
+  metrics: Metrics;
+  service: ContextService;
+  hub: StreamHub;
+  stream: { connections_max: number; ping_interval_ms: number; message_bytes_max?: number };
+  /** ReadIndex barrier before a subscription replays; resolves at once on a single node. */
+  beforeSubscribe: (contextId: string) => Promise<void>;
+  apiKey?: string;
+  tokenSecret?: string;
+  bodyLimitBytes?: number;
+  rateLimitPerSecond?: number;
+  requestTimeoutMs?: number;
+  now?: () => number;
 }
 
 /** Builds the HTTP application. It never listens; `main.ts` does. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger });
+  const bodyLimit = options.bodyLimitBytes ?? 1_048_576;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit,
+    requestTimeout: options.requestTimeoutMs ?? 10_000,
+    // Context ids may be 256 characters; longer ones must reach validation and get a 400.
+    routerOptions: { maxParamLength: 2048 },
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    // Request logs and latency come from our own hook; errors are logged where they are handled.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
+    return503OnClosing: true,
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // The API speaks JSON only: anything else is a 415 rather than a string body.
+  app.removeContentTypeParser('text/plain');
+  installErrorHandler(app, bodyLimit);
+  installNotFoundHandler(app);
+  await app.register(websocket, {
+    options: {
+      maxPayload: options.stream.message_bytes_max ?? 64 * 1024,
+      handleProtocols: (protocols) => chooseSubprotocol(protocols),
+    },
+  });
+  options.metrics.streamConnections(() => options.hub.connectionCount());
+  const heartbeat = setInterval(() => options.hub.heartbeat(), options.stream.ping_interval_ms);
+  heartbeat.unref();
+  app.addHook('preClose', async () => {
+    clearInterval(heartbeat);
+    options.hub.closeAll('going_away', 'server shutting down');
+  });
+  registerRequestObservability(app, options.metrics, options.logger.isLevelEnabled('debug'));
+
   await registerDocs(app, buildOpenApiDocument());
-  registerHealth(app);
+  registerHealth(app, () => options.service.notReadyReason());
+  registerMetricsRoute(app, options.metrics);
+
+  const signer = new TokenSigner(options.tokenSecret, options.apiKey);
+  const authorizer = new Authorizer(options.apiKey, signer, options.now);
+  await app.register(async (v1) => {
+    if (options.rateLimitPerSecond && options.rateLimitPerSecond > 0) {
+      // One bucket for the whole node: it protects the node, not a tenant.
+      await v1.register(rateLimit, {
+        max: options.rateLimitPerSecond,
+        timeWindow: 1000,
+        keyGenerator: () => 'node',
+        errorResponseBuilder: (_request, context) => {
+          const seconds = Math.max(1, Math.ceil(context.ttl / 1000));
+          return new AppError(
+            'rate_limited',
+            `rate limit of ${context.max} requests/s exceeded; retry after ${seconds} s`,
+            undefined,
+            seconds,
+          );
+        },
+      });
+    }
+    registerContextRoutes(v1, { service: options.service, authorizer, signer, now: options.now ?? Date.now });
+    registerStreamRoute(v1, {
+      hub: options.hub,
+      authorizer,
+      metrics: options.metrics,
+      connections_max: options.stream.connections_max,
+      beforeSubscribe: options.beforeSubscribe,
+    });
+  });
   return app;
 }

@@ -1,27 +1,104 @@
 #!/usr/bin/env node
 import pino from 'pino';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { EstimatorSpecError } from './context/index.js';
+import { Metrics } from './metrics/metrics.js';
+import { LocalNode } from './node/local-node.js';
+import { resolveNodeName } from './node/node-identity.js';
+
+function exitWith(message: string, code = 2): never {
+  process.stderr.write(`fastpaca: ${message}\n`);
+  process.exit(code);
+}
 
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`fastpaca: ${error.message}\n`);
-      process.exit(2);
-    }
+    if (error instanceof ConfigError) exitWith(error.message);
     throw error;
   }
-  const logger = pino({ level: config.log_level, base: { node: config.node_name } });
-  const app = await buildApp({ logger });
-  await app.listen({ port: config.port, host: config.host });
-  logger.info({ type: 'server_started', port: config.port, host: config.host }, 'fastpaca listening');
+  if (config.archiver_enabled) {
+    exitWith('FASTPACA_ARCHIVER_ENABLED: the Postgres archiver is not available in this version; unset it');
+  }
+  if (config.cluster_seed.length > 0) {
+    exitWith('FASTPACA_CLUSTER_SEED: multi-node clusters are not available in this version; unset it');
+  }
+  let nodeName: string;
+  try {
+    nodeName = resolveNodeName(config.data_dir, config.node_name);
+  } catch (error) {
+    exitWith((error as Error).message);
+  }
+  const logger = pino({ level: config.log_level, base: { node: nodeName } });
+  const metrics = new Metrics({ nodeName });
 
+  let node: LocalNode;
+  try {
+    node = await LocalNode.start({
+      nodeName,
+      dataDir: config.data_dir,
+      tokenEstimator: config.token_estimator,
+      logger,
+      metrics,
+      raft: {
+        tick_ms: config.raft_tick_ms,
+        election_ticks: config.raft_election_ticks,
+        heartbeat_ticks: config.raft_heartbeat_ticks,
+        snapshot_entries: config.raft_snapshot_entries,
+      },
+      stream: {
+        replay_versions: config.stream_replay_versions,
+        replay_frames_max: config.stream_replay_frames_max,
+        buffer_bytes_max: config.stream_buffer_bytes_max,
+        ping_interval_ms: config.stream_ping_interval_ms,
+        pong_timeout_ms: config.stream_pong_timeout_ms,
+      },
+      proposal_timeout_ms: config.request_timeout_ms,
+    });
+  } catch (error) {
+    if (error instanceof EstimatorSpecError) exitWith(`FASTPACA_TOKEN_ESTIMATOR: ${error.message}`);
+    exitWith(`cannot open FASTPACA_RAFT_DATA_DIR ${config.data_dir}: ${(error as Error).message}`, 1);
+  }
+
+  const app = await buildApp({
+    logger,
+    metrics,
+    service: node.service,
+    hub: node.hub,
+    beforeSubscribe: (id) => node.readBarrier(id),
+    stream: {
+      connections_max: config.stream_connections_max,
+      ping_interval_ms: config.stream_ping_interval_ms,
+    },
+    apiKey: config.api_key,
+    tokenSecret: config.token_secret,
+    bodyLimitBytes: config.body_limit_bytes,
+    rateLimitPerSecond: config.rate_limit_per_second,
+    requestTimeoutMs: config.request_timeout_ms,
+  });
+  await app.listen({ port: config.port, host: config.host });
+  logger.info(
+    { type: 'server_started', port: config.port, host: config.host, data_dir: config.data_dir },
+    'fastpaca listening',
+  );
+
+  let stopping = false;
   const stop = async (signal: string) => {
-    logger.info({ type: 'shutdown', signal }, 'shutting down');
+    if (stopping) return;
+    stopping = true;
+    logger.info({ type: 'shutdown', signal }, 'shutting down: draining requests');
+    const deadline = setTimeout(() => {
+      logger.error({ type: 'shutdown_timeout' }, 'shutdown timed out');
+      process.exit(1);
+    }, config.shutdown_timeout_ms);
+    deadline.unref();
+    // close() stops accepting, waits for in-flight requests, then the node flushes storage.
     await app.close();
+    await node.stop();
+    logger.info({ type: 'shutdown_complete' }, 'stopped');
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

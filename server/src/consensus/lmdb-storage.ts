@@ -148,15 +148,18 @@ export class LmdbRaftStorage {
   }
 
   /**
-   * Queues every group's changes into one LMDB transaction. The promise
-   * resolves once that transaction is fsynced; until then nothing that depends
-   * on it may be sent or acknowledged.
+   * Queues every group's changes; lmdb-js commits all writes issued in one
+   * event-loop turn as one transaction on its write thread (event-turn
+   * batching), so this is atomic and costs one fsync. The promise resolves once
+   * that transaction is durable; until then nothing that depends on it may be
+   * sent or acknowledged. Plain puts (rather than a transaction callback) keep
+   * the main thread out of the commit path.
    */
   write(batch: readonly GroupWrite[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('raft storage is closed'));
-    return this.root.transaction(() => {
-      for (const w of batch) this.writeGroup(w);
-    }) as Promise<void>;
+    let last: Promise<unknown> | undefined;
+    for (const w of batch) last = this.writeGroup(w) ?? last;
+    return last ? last.then(() => undefined) : Promise.resolve();
   }
 
   private boundsOf(group: number): GroupBounds {
@@ -168,12 +171,33 @@ export class LmdbRaftStorage {
     return b;
   }
 
-  private writeGroup(w: GroupWrite): void {
+  private writeGroup(w: GroupWrite): Promise<unknown> | undefined {
     const b = this.boundsOf(w.group);
+    // Validate before queueing anything, so a bad write leaves storage untouched.
+    let first = b.first;
+    let last = b.last;
+    if (w.snapshot) {
+      const idx = w.snapshot.snapshot.meta.index;
+      if (w.snapshot.mode === 'install') {
+        first = idx + 1;
+        last = idx;
+      } else {
+        first = Math.max(first, idx + 1);
+        last = Math.max(last, idx);
+      }
+    }
+    if (w.entries && w.entries.length > 0) {
+      const start = w.entries[0]!.index;
+      if (start < first)
+        throw new Error(`raft storage: group ${w.group} write at ${start} precedes log start ${first}`);
+      if (start > last + 1)
+        throw new Error(`raft storage: group ${w.group} write at ${start} leaves a gap after ${last}`);
+    }
+    let op: Promise<unknown> | undefined;
     if (w.snapshot) {
       const { snapshot, mode } = w.snapshot;
       const idx = snapshot.meta.index;
-      this.snapshotDb.put(w.group, {
+      op = this.snapshotDb.put(w.group, {
         index: idx,
         term: snapshot.meta.term,
         voters: [...snapshot.meta.conf.voters],
@@ -181,35 +205,30 @@ export class LmdbRaftStorage {
         data: snapshot.data,
       });
       const dropThrough = mode === 'install' ? b.last : Math.min(idx, b.last);
-      for (let i = b.first; i <= dropThrough; i++) this.entriesDb.remove([w.group, i]);
-      if (mode === 'install') {
-        b.first = idx + 1;
-        b.last = idx;
-      } else {
-        b.first = Math.max(b.first, idx + 1);
-        b.last = Math.max(b.last, idx);
-      }
+      for (let i = b.first; i <= dropThrough; i++) op = this.entriesDb.remove([w.group, i]);
+      b.first = first;
+      b.last = last;
     }
     if (w.entries && w.entries.length > 0) {
-      const start = w.entries[0]!.index;
-      if (start < b.first)
-        throw new Error(`raft storage: group ${w.group} write at ${start} precedes log start ${b.first}`);
-      if (start > b.last + 1)
-        throw new Error(`raft storage: group ${w.group} write at ${start} leaves a gap after ${b.last}`);
       const newLast = w.entries[w.entries.length - 1]!.index;
-      for (let i = newLast + 1; i <= b.last; i++) this.entriesDb.remove([w.group, i]);
+      for (let i = newLast + 1; i <= b.last; i++) op = this.entriesDb.remove([w.group, i]);
       for (const e of w.entries) {
-        this.entriesDb.put([w.group, e.index], { t: e.term, y: e.type === 'conf_change' ? 1 : 0, d: e.data });
+        op = this.entriesDb.put([w.group, e.index], {
+          t: e.term,
+          y: e.type === 'conf_change' ? 1 : 0,
+          d: e.data,
+        });
       }
       b.last = newLast;
     }
     if (w.hardState) {
-      this.hardStateDb.put(w.group, {
+      op = this.hardStateDb.put(w.group, {
         term: w.hardState.term,
         vote: w.hardState.vote,
         commit: w.hardState.commit,
       });
     }
+    return op;
   }
 
   /** Removes a group's state entirely (the group moved off this node). */

@@ -73,7 +73,7 @@ export async function startServerProcess(options: StartServerOptions = {}): Prom
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
-  const readyPath = options.readyPath ?? '/health/live';
+  const readyPath = options.readyPath ?? '/health/ready';
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`server exited with ${child.exitCode} before ready:\n${log}`);

@@ -1,0 +1,200 @@
+import type {
+  AppendResult,
+  CompactResult,
+  Context,
+  MessageInput,
+  MessagesPage,
+  Policy,
+  TailResponse,
+  Window,
+} from '@fastpaca/contract';
+import type { Logger } from 'pino';
+import type {
+  AppendValue,
+  Applied,
+  CommandResult,
+  ContextCommand,
+  ContextGroup,
+  LogPage,
+  PreparedMessage,
+  VersionValue,
+} from '../context/index.js';
+import { AppError, notFound, versionConflict } from '../http/app-error.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { encodeCommand } from './context-machine.js';
+import type { ContextService } from './context-service.js';
+import { groupOf } from './group-router.js';
+import type { Replicator } from './replicator.js';
+import type { TokenCounter } from './token-counter.js';
+
+export interface ContextNodeOptions {
+  replicator: Replicator;
+  /** The state machine of a group on this node (it is replaced on snapshot restore). */
+  contexts: (group: number) => ContextGroup;
+  tokens: TokenCounter;
+  metrics: Metrics;
+  logger: Logger;
+  now?: () => number;
+  groups?: number;
+}
+
+/**
+ * A node's implementation of the API semantics: every write becomes a command
+ * proposed to the context's group and answered from its applied result; every
+ * read waits for a ReadIndex barrier and is served from memory.
+ */
+export class ContextNode implements ContextService {
+  private readonly now: () => number;
+  private readonly groupCount: number | undefined;
+
+  constructor(private readonly o: ContextNodeOptions) {
+    this.now = o.now ?? Date.now;
+    this.groupCount = o.groups;
+  }
+
+  private group(id: string): number {
+    return groupOf(id, this.groupCount);
+  }
+
+  private async proposeApplied<T>(id: string, command: ContextCommand): Promise<Applied<T>> {
+    return (await this.o.replicator.propose(this.group(id), encodeCommand(command))) as Applied<T>;
+  }
+
+  private async propose<T>(id: string, command: ContextCommand): Promise<T> {
+    return unwrap((await this.proposeApplied<T>(id, command)).result);
+  }
+
+  private async read(id: string): Promise<ContextGroup> {
+    const group = this.group(id);
+    await this.o.replicator.readBarrier(group);
+    return this.o.contexts(group);
+  }
+
+  async putContext(
+    id: string,
+    body: {
+      token_budget: number;
+      trigger_ratio?: number;
+      policy?: Policy;
+      metadata?: Record<string, unknown>;
+    },
+  ): Promise<Context> {
+    return this.propose<Context>(id, stripUndefined({ type: 'put_context', id, at: this.now(), ...body }));
+  }
+
+  async getContext(id: string): Promise<Context> {
+    const view = (await this.read(id)).getContext(id);
+    if (!view) throw notFound(id);
+    return view;
+  }
+
+  async tombstone(id: string): Promise<void> {
+    await this.propose<VersionValue>(id, { type: 'tombstone', id, at: this.now() });
+  }
+
+  async patchMetadata(id: string, metadata: Record<string, unknown>): Promise<Context> {
+    return this.propose<Context>(id, { type: 'patch_metadata', id, at: this.now(), metadata });
+  }
+
+  async append(
+    id: string,
+    input: { message: MessageInput; if_version?: number; idempotency_key?: string },
+  ): Promise<AppendResult & { replayed: boolean }> {
+    const prepared = await this.o.tokens.prepare(input.message);
+    const applied = await this.proposeApplied<AppendValue>(
+      id,
+      stripUndefined({
+        type: 'append',
+        id,
+        at: this.now(),
+        messages: [prepared],
+        if_version: input.if_version,
+        idempotency_key: input.idempotency_key,
+      }),
+    );
+    const value = unwrap(applied.result);
+    if (!value.replayed) this.observeAppend(applied, prepared, input.message.token_count !== undefined);
+    return value;
+  }
+
+  private observeAppend(
+    applied: Applied<AppendValue>,
+    message: PreparedMessage,
+    clientCounted: boolean,
+  ): void {
+    const { metrics } = this.o;
+    metrics.appendTotal.inc({ role: message.role, source: clientCounted ? 'client' : 'estimator' });
+    metrics.messageTokens.observe(message.token_count);
+    // The version's context frame already carries the window size; reading the window would cost O(window).
+    for (const { frame } of applied.events) {
+      if (frame.type === 'context') metrics.llmTokenCount.observe(frame.used_tokens);
+    }
+  }
+
+  async tail(id: string, offset: number, limit: number): Promise<TailResponse> {
+    const page = (await this.read(id)).tail(id, offset, limit);
+    if (!page) throw notFound(id);
+    return { messages: this.withArchive(id, page) };
+  }
+
+  async messages(id: string, afterSeq: number, limit: number): Promise<MessagesPage> {
+    const page = (await this.read(id)).messagesAfter(id, afterSeq, limit);
+    if (!page) throw notFound(id);
+    return { messages: this.withArchive(id, page), next_after_seq: page.next_after_seq };
+  }
+
+  /** Pages reaching below the retained tail need the archive, which this node does not have. */
+  private withArchive(id: string, page: LogPage): LogPage['messages'] {
+    if (page.archived_range) {
+      throw new AppError(
+        'unavailable',
+        `messages ${page.archived_range.from_seq}..${page.archived_range.to_seq} of ${id} are only in the archive`,
+        undefined,
+        1,
+      );
+    }
+    return page.messages;
+  }
+
+  async window(id: string, options: { budget_tokens?: number; if_version?: number }): Promise<Window> {
+    const contexts = await this.read(id);
+    const view = contexts.window(
+      id,
+      options.budget_tokens === undefined ? {} : { budget_tokens: options.budget_tokens },
+    );
+    if (!view) throw notFound(id);
+    if (options.if_version !== undefined && options.if_version !== view.version) {
+      throw versionConflict(options.if_version, view.version);
+    }
+    return view;
+  }
+
+  async compact(
+    id: string,
+    input: { replacement: MessageInput[]; if_version?: number },
+  ): Promise<CompactResult> {
+    const replacement = await Promise.all(input.replacement.map((m) => this.o.tokens.prepare(m)));
+    return this.propose<VersionValue>(
+      id,
+      stripUndefined({ type: 'compact', id, at: this.now(), replacement, if_version: input.if_version }),
+    );
+  }
+
+  notReadyReason(): string | undefined {
+    return this.o.replicator.notReadyReason();
+  }
+}
+
+function unwrap<T>(result: CommandResult<T>): T {
+  if (result.ok) return result.value;
+  const { code, message, details } = result.error;
+  return (() => {
+    throw new AppError(code, message, details);
+  })();
+}
+
+/** Optional fields are left out of commands rather than encoded as `undefined`. */
+function stripUndefined<T extends object>(value: T): T {
+  for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
+  return value;
+}

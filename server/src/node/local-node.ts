@@ -1,0 +1,117 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { LmdbRaftStorage } from '../consensus/lmdb-storage.js';
+import { RaftHost } from '../consensus/raft-host.js';
+import { RaftMetrics } from '../consensus/raft-metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { validateRaftConfig } from '../raft/index.js';
+import { StreamHub } from '../stream/stream-hub.js';
+import { ContextMachine } from './context-machine.js';
+import { ContextNode } from './context-node.js';
+import { GROUP_COUNT, groupOf } from './group-router.js';
+import { TokenCounter } from './token-counter.js';
+
+export interface LocalNodeOptions {
+  nodeName: string;
+  dataDir: string;
+  tokenEstimator: string;
+  logger: Logger;
+  metrics: Metrics;
+  raft: { tick_ms: number; election_ticks: number; heartbeat_ticks: number; snapshot_entries: number };
+  stream: {
+    replay_versions: number;
+    replay_frames_max: number;
+    buffer_bytes_max: number;
+    ping_interval_ms: number;
+    pong_timeout_ms: number;
+  };
+  proposal_timeout_ms: number;
+}
+
+/**
+ * Everything one node runs besides HTTP: 256 context state machines behind
+ * 256 Raft groups on one storage engine, the stream hub fed by what they
+ * apply, and the token counter. A single node is a cluster of one: every group
+ * has this node as its only voter, and the write path is the same.
+ */
+export class LocalNode {
+  private constructor(
+    readonly service: ContextNode,
+    readonly hub: StreamHub,
+    readonly host: RaftHost,
+    private readonly storage: LmdbRaftStorage,
+    private readonly tokens: TokenCounter,
+  ) {}
+
+  static async start(o: LocalNodeOptions): Promise<LocalNode> {
+    const tokens = await TokenCounter.create(o.tokenEstimator);
+    const machines: ContextMachine[] = [];
+    const statusOf = (id: string) => {
+      const view = machines[groupOf(id)]?.contexts.getContext(id);
+      return view ? { version: view.version, tombstoned: view.status === 'tombstoned' } : undefined;
+    };
+    const hub = new StreamHub({
+      replay_versions_per_context_max: o.stream.replay_versions,
+      replay_frames_total_max: o.stream.replay_frames_max,
+      send_buffer_bytes_max: o.stream.buffer_bytes_max,
+      ping_interval_ms: o.stream.ping_interval_ms,
+      pong_timeout_ms: o.stream.pong_timeout_ms,
+      now: Date.now,
+      statusOf,
+      onFramesSent: (n) => o.metrics.streamFramesSent.inc(n),
+      onClosed: (reason) => o.metrics.streamClosed.inc({ reason }),
+    });
+    for (let g = 0; g < GROUP_COUNT; g++) {
+      machines.push(new ContextMachine(g, (contextId, frames) => hub.publish(contextId, frames)));
+    }
+    const storage = LmdbRaftStorage.open(join(o.dataDir, 'raft'));
+    const groups = machines.map((m) => m.group);
+    const host: RaftHost = new RaftHost({
+      nodeId: o.nodeName,
+      storage,
+      config: validateRaftConfig({
+        election_ticks: o.raft.election_ticks,
+        heartbeat_ticks: o.raft.heartbeat_ticks,
+      }),
+      tick_ms: o.raft.tick_ms,
+      snapshot_entries: o.raft.snapshot_entries,
+      groups,
+      initialVoters: () => [o.nodeName],
+      machine: (g) => machines[g]!,
+      proposal_timeout_ms: o.proposal_timeout_ms,
+      logger: o.logger,
+      metrics: new RaftMetrics(o.metrics.registry, {
+        logEntries: () => {
+          let n = 0;
+          for (const g of groups) {
+            const s = host.status(g);
+            if (s) n += s.last_index - s.snapshot_index;
+          }
+          return n;
+        },
+        groupsLed: () => groups.filter((g) => host.isLeader(g)).length,
+        groups: () => groups.length,
+      }),
+    });
+    await host.start();
+    const service = new ContextNode({
+      replicator: host,
+      contexts: (g) => machines[g]!.contexts,
+      tokens,
+      metrics: o.metrics,
+      logger: o.logger,
+    });
+    return new LocalNode(service, hub, host, storage, tokens);
+  }
+
+  /** Linearizable point for a context's group, used before a stream replays. */
+  readBarrier(contextId: string): Promise<void> {
+    return this.host.readBarrier(groupOf(contextId));
+  }
+
+  async stop(): Promise<void> {
+    await this.host.stop();
+    await this.storage.close();
+    await this.tokens.close();
+  }
+}
