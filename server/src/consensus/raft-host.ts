@@ -78,7 +78,6 @@ export class RaftHost implements Replicator {
   private readonly waiters = new Map<number, Map<number, Waiter>>();
   private readonly reads = new Map<string, ReadWaiter>();
   private readonly leaders = new Map<number, string | null>();
-  private readonly snapshotting = new Set<number>();
   private readCounter = 0;
   private scheduled = false;
   private ticker: NodeJS.Timeout | undefined;
@@ -87,6 +86,7 @@ export class RaftHost implements Replicator {
   private queuedWrites: GroupWrite[] = [];
   private queuedAcks: PersistAck[] = [];
   private stopped = false;
+  private stopping = false;
   private failed: Error | undefined;
 
   constructor(private readonly o: RaftHostOptions) {
@@ -158,7 +158,7 @@ export class RaftHost implements Replicator {
   }
 
   propose(group: number, data: Uint8Array): Promise<unknown> {
-    if (this.stopped) return Promise.reject(unavailable('node is shutting down'));
+    if (this.stopped || this.stopping) return Promise.reject(unavailable('node is shutting down'));
     if (this.failed) return Promise.reject(unavailable(`storage failed: ${this.failed.message}`));
     const res = this.core.propose(group, data);
     if (!res.ok) return Promise.reject(fromRaftError(group, res.error));
@@ -182,7 +182,7 @@ export class RaftHost implements Replicator {
   }
 
   readBarrier(group: number): Promise<void> {
-    if (this.stopped) return Promise.reject(unavailable('node is shutting down'));
+    if (this.stopped || this.stopping) return Promise.reject(unavailable('node is shutting down'));
     const ctx = `${this.o.nodeId}:${++this.readCounter}`;
     const res = this.core.readIndex(group, ctx);
     if (!res.ok) return Promise.reject(fromRaftError(group, res.error));
@@ -194,7 +194,7 @@ export class RaftHost implements Replicator {
   }
 
   notReadyReason(): string | undefined {
-    if (this.stopped) return 'shutting down';
+    if (this.stopped || this.stopping) return 'shutting down';
     if (this.failed) return `storage failed: ${this.failed.message}`;
     let leaderless = 0;
     for (const lead of this.leaders.values()) if (lead === null) leaderless++;
@@ -214,10 +214,24 @@ export class RaftHost implements Replicator {
   }
 
   /** Stops ticking and waits for queued writes; the storage is closed by its owner. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+  /**
+   * Stops the node. By default every group first snapshots what it applied
+   * since its last snapshot, so the next start restores snapshots instead of
+   * replaying log entries.
+   */
+  async stop(options: { snapshot?: boolean } = {}): Promise<void> {
+    if (this.stopped || this.stopping) return;
+    this.stopping = true;
     if (this.ticker) clearInterval(this.ticker);
+    if (options.snapshot !== false && !this.failed) {
+      for (const [group, machine] of this.machines) this.snapshotGroup(group, machine);
+      for (let round = 0; round < 1_000 && !this.failed; round++) {
+        this.turn();
+        await this.lastWrite.catch(() => {});
+        if (!this.writing && this.queuedWrites.length === 0 && !this.core.hasReady()) break;
+      }
+    }
+    this.stopped = true;
     await this.lastWrite.catch(() => {});
     for (const byIndex of this.waiters.values()) {
       for (const w of byIndex.values()) w.reject(unavailable('node is shutting down'));
@@ -398,7 +412,12 @@ export class RaftHost implements Replicator {
   private maybeSnapshot(group: number, machine: GroupStateMachine): void {
     const applied = this.applied.get(group) ?? 0;
     const last = this.snapshotIndex.get(group) ?? 0;
-    if (applied - last < this.o.snapshot_entries || this.snapshotting.has(group)) return;
+    if (applied - last >= this.o.snapshot_entries) this.snapshotGroup(group, machine);
+  }
+
+  private snapshotGroup(group: number, machine: GroupStateMachine): void {
+    const applied = this.applied.get(group) ?? 0;
+    if (applied <= (this.snapshotIndex.get(group) ?? 0)) return;
     const data = machine.snapshot();
     const res = this.core.compact(group, applied, data);
     if (!res.ok) {
