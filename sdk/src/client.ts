@@ -1,0 +1,69 @@
+import { type ClientCore, ContextHandle } from './context-handle.js';
+import { resolveRetryOptions } from './http/retry-policy.js';
+import { Transport } from './http/transport.js';
+import type { ClientOptions, ContextOptions, RequestOptions } from './options.js';
+import type { OpenSocket } from './stream/socket.js';
+import { assert } from './util/assert.js';
+
+/** What differs between runtimes: how a websocket is opened. */
+export interface Platform {
+  openSocket: OpenSocket;
+  socketReportsRefusals: boolean;
+}
+
+export interface FastpacaClient {
+  readonly baseUrl: string;
+  /**
+   * Creates the context, or updates its configuration, then returns its
+   * handle (one `PUT`, idempotent). Use `contextHandle` for a context that
+   * already exists.
+   */
+  context(id: string, options: ContextOptions & RequestOptions): Promise<ContextHandle>;
+  /** A handle on an existing context, without a round trip. */
+  contextHandle(id: string): ContextHandle;
+}
+
+export function createClientFor(options: ClientOptions, platform: Platform): FastpacaClient {
+  assert(
+    typeof options?.baseUrl === 'string' && /^https?:\/\/./i.test(options.baseUrl),
+    'baseUrl must be an http:// or https:// URL',
+  );
+  assert(
+    options.apiKey === undefined || options.token === undefined,
+    'pass apiKey (server side) or token (browsers), not both',
+  );
+  const fetchImpl = options.fetch ?? (globalThis as { fetch?: typeof fetch }).fetch;
+  assert(typeof fetchImpl === 'function', 'no global fetch in this runtime; pass options.fetch');
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  assert(Number.isFinite(timeoutMs) && timeoutMs > 0, 'timeoutMs must be a positive number');
+  const { apiKey, token } = options;
+  const credential = (): string | undefined | Promise<string | undefined> =>
+    typeof token === 'function' ? token() : (token ?? apiKey);
+  const random = Math.random;
+  const transport = new Transport({
+    baseUrl: options.baseUrl,
+    credential,
+    // Unbound global fetch throws "Illegal invocation" in browsers.
+    fetch: options.fetch ?? ((input, init) => fetchImpl(input, init)),
+    headers: { ...options.headers },
+    retry: resolveRetryOptions(options.retry),
+    timeoutMs,
+    random,
+  });
+  const core: ClientCore = {
+    transport,
+    openSocket: platform.openSocket,
+    socketReportsRefusals: platform.socketReportsRefusals,
+    credential,
+    random,
+  };
+  return {
+    baseUrl: transport.baseUrl,
+    async context(id, contextOptions) {
+      const handle = new ContextHandle(id, core);
+      await handle.configure(contextOptions);
+      return handle;
+    },
+    contextHandle: (id) => new ContextHandle(id, core),
+  };
+}

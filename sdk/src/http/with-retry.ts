@@ -1,0 +1,36 @@
+import { FastpacaError } from '../errors/fastpaca-error.js';
+import { RateLimitedError } from '../errors/rate-limited-error.js';
+import { UnavailableError } from '../errors/unavailable-error.js';
+import { abortReason, sleep } from '../util/abort.js';
+import { type RetryOptions, retryDelay } from './retry-policy.js';
+
+export interface RetryContext {
+  signal?: AbortSignal | undefined;
+  random: () => number;
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails with an error that is not
+ * retryable, or `maxAttempts` is reached; the last error is thrown as is.
+ * Aborting the signal stops a pending wait at once.
+ */
+export async function withRetry<T>(
+  attempt: (index: number) => Promise<T>,
+  options: RetryOptions,
+  context: RetryContext,
+): Promise<T> {
+  for (let index = 0; ; index++) {
+    try {
+      return await attempt(index);
+    } catch (error) {
+      const last = index + 1 >= options.maxAttempts;
+      if (last || !FastpacaError.isInstance(error) || !error.isRetryable) throw error;
+      if (context.signal?.aborted) throw abortReason(context.signal);
+      const retryAfter =
+        RateLimitedError.isInstance(error) || UnavailableError.isInstance(error)
+          ? error.retryAfter
+          : undefined;
+      await sleep(retryDelay(index, options, context.random, retryAfter), context.signal);
+    }
+  }
+}

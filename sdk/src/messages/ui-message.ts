@@ -1,0 +1,123 @@
+import type { Message, MessageInput, Part, WindowMessage } from '@fastpaca/contract';
+import { limits } from '@fastpaca/contract';
+import { assert } from '../util/assert.js';
+
+/**
+ * The shape of an ai-sdk v5 `UIMessage`, declared structurally so this package
+ * does not depend on `ai`: any `UIMessage` is assignable to it.
+ */
+export interface UIMessageLike {
+  id: string;
+  role: string;
+  parts: ReadonlyArray<{ readonly type: string }>;
+  metadata?: unknown;
+}
+
+/** What `append` and `compact` accept: a wire message or an ai-sdk `UIMessage`. */
+export type AppendableMessage = MessageInput | UIMessageLike;
+
+/** A stored message turned back into ai-sdk's `UIMessage` shape. */
+export interface FastpacaUIMessage {
+  id: string;
+  role: 'system' | 'user' | 'assistant';
+  metadata?: unknown;
+  parts: Part[];
+}
+
+/** Metadata key that keeps a UI message's `id`. */
+export const uiMessageIdKey = 'ui_message_id';
+/** Metadata key that keeps UI metadata that is not a JSON object (stored metadata must be one). */
+export const uiMetadataKey = 'ui_metadata';
+
+const uiRoles = new Set(['system', 'user', 'assistant']);
+
+export function isUIMessage(message: AppendableMessage): message is UIMessageLike {
+  return typeof (message as { id?: unknown }).id === 'string';
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The wire form of a message. A UI message's `id` is kept in
+ * `metadata.ui_message_id` (the server assigns its own `seq`), its metadata is
+ * kept alongside, and only wire fields are sent.
+ */
+export function toMessageInput(message: AppendableMessage): MessageInput {
+  assert(
+    message !== null && typeof message === 'object' && Array.isArray(message.parts),
+    'a message needs a role and a parts array',
+  );
+  if (isUIMessage(message)) {
+    const meta = message.metadata;
+    const metadata = isPlainObject(meta)
+      ? { ...meta, [uiMessageIdKey]: message.id }
+      : meta === undefined
+        ? { [uiMessageIdKey]: message.id }
+        : { [uiMetadataKey]: meta, [uiMessageIdKey]: message.id };
+    return { role: message.role, parts: message.parts as Part[], metadata };
+  }
+  const input: MessageInput = { role: message.role, parts: message.parts };
+  if (message.metadata !== undefined) input.metadata = message.metadata;
+  if (message.token_count !== undefined) input.token_count = message.token_count;
+  return input;
+}
+
+/**
+ * The idempotency key derived from a UI message id, so appending the same UI
+ * message twice (a retried request, a chat route that receives the whole
+ * conversation again) stores it once. URI-encoding keeps every id a valid,
+ * distinct key; ids too long for a key get none (a random one is used).
+ */
+export function uiMessageIdempotencyKey(id: string): string | undefined {
+  const key = `ui:${encodeURIComponent(id)}`;
+  return key.length <= limits.idempotency_key_length_max ? key : undefined;
+}
+
+export interface ToUIMessagesOptions {
+  /**
+   * ai-sdk UI messages only have `system`, `user` and `assistant` roles.
+   * `skip` (default) leaves other roles (e.g. `tool`) out; `throw` fails.
+   */
+  unknownRoles?: 'skip' | 'throw';
+}
+
+/**
+ * Turns stored messages (from `getTail`, `messages`, `history` or the window
+ * of `context()`) into ai-sdk `UIMessage`s for `useChat` or
+ * `convertToModelMessages`. The `id` is the original UI id when the message
+ * was appended as a UI message, else `fastpaca-<seq>` (`fastpaca-summary-<i>`
+ * for compaction replacements, which have no seq). Pass ai-sdk's type as the
+ * type argument: `toUIMessages<UIMessage>(window.messages)`.
+ */
+export function toUIMessages<UI extends UIMessageLike = FastpacaUIMessage>(
+  messages: ReadonlyArray<Message | WindowMessage>,
+  options: ToUIMessagesOptions = {},
+): UI[] {
+  const out: UI[] = [];
+  messages.forEach((message, index) => {
+    if (!uiRoles.has(message.role)) {
+      if (options.unknownRoles === 'throw') {
+        throw new Error(`@fastpaca/sdk: message ${message.seq ?? `#${index}`} has role "${message.role}"`);
+      }
+      return;
+    }
+    const { [uiMessageIdKey]: storedId, [uiMetadataKey]: storedUiMeta, ...rest } = message.metadata;
+    const id =
+      typeof storedId === 'string'
+        ? storedId
+        : message.seq === null
+          ? `fastpaca-summary-${index}`
+          : `fastpaca-${message.seq}`;
+    const ui: FastpacaUIMessage = {
+      id,
+      role: message.role as FastpacaUIMessage['role'],
+      parts: message.parts,
+    };
+    if (storedUiMeta !== undefined) ui.metadata = storedUiMeta;
+    else if (Object.keys(rest).length > 0) ui.metadata = rest;
+    out.push(ui as unknown as UI);
+  });
+  return out;
+}

@@ -1,0 +1,90 @@
+import type { PolicyInput, TokenRight } from '@fastpaca/contract';
+import type { RetryOptions } from './http/retry-policy.js';
+
+/** A bearer credential, or a function that returns one (called for every request and connection). */
+export type CredentialSource = string | (() => string | Promise<string>);
+
+export interface ClientOptions {
+  /** `http(s)://host:port` of any node; websockets use the same host and port. */
+  baseUrl: string;
+  /** The server's `FASTPACA_API_KEY`. Server-side only: browsers use `token`. */
+  apiKey?: string;
+  /** A scoped token from `ctx.createToken()`, or a function that fetches a fresh one. */
+  token?: CredentialSource;
+  /** Defaults to the global `fetch`. */
+  fetch?: typeof fetch;
+  /** Retries of failed requests; `false` for a single attempt. */
+  retry?: Partial<RetryOptions> | false;
+  /** Extra headers on every REST request. */
+  headers?: Record<string, string>;
+  /** Time allowed for one attempt of a request, in milliseconds (default 30 000). */
+  timeoutMs?: number;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+/** Context configuration, as `client.context(id, options)` and `ctx.configure(options)` take it. */
+export interface ContextOptions {
+  /** Token budget of the LLM window (`token_budget`). */
+  budget: number;
+  /** Compaction runs above `budget × trigger` (`trigger_ratio`, in (0, 1]; default 0.7 on create). */
+  trigger?: number;
+  /** Compaction policy (default `last_n` with limit 200 on create). */
+  policy?: PolicyInput;
+  /** Replaces the metadata when given. */
+  metadata?: Record<string, unknown>;
+}
+
+export interface AppendOptions extends RequestOptions {
+  /** Append only if the context is at this version, else `ConflictError`. */
+  ifVersion?: number;
+  /** Token count to record instead of the server's estimate. */
+  tokenCount?: number;
+  /**
+   * Makes retries safe: a repeated key returns the original result. Defaults
+   * to `ui:<id>` for ai-sdk UI messages and to a random UUID otherwise, and is
+   * reused by every retry of the call.
+   */
+  idempotencyKey?: string;
+}
+
+export interface WindowOptions extends RequestOptions {
+  /** Trim the returned window to this many tokens (stored state is unchanged). */
+  budgetTokens?: number;
+  /** `ConflictError` unless the context is at this version. */
+  ifVersion?: number;
+}
+
+export interface CompactOptions extends RequestOptions {
+  /** Compact only if the context is at this version, else `ConflictError`. */
+  ifVersion?: number;
+}
+
+export interface TailOptions extends RequestOptions {
+  /** Newest messages to skip (default 0). */
+  offset?: number;
+  /** Page size, 1–1000 (default 100). */
+  limit?: number;
+}
+
+export interface MessagesOptions extends RequestOptions {
+  /** Return messages with `seq > afterSeq` (default 0). */
+  afterSeq?: number;
+  /** Page size, 1–1000 (default 100). */
+  limit?: number;
+}
+
+export interface HistoryOptions extends RequestOptions {
+  /** Start after this seq (default 0: the whole history). */
+  afterSeq?: number;
+  /** Messages fetched per request, 1–1000 (default 1000). */
+  pageSize?: number;
+}
+
+export interface CreateTokenOptions extends RequestOptions {
+  rights: TokenRight[];
+  /** Lifetime in seconds (server default 3600, at most 86 400). */
+  ttlSeconds?: number;
+}

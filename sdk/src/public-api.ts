@@ -1,0 +1,76 @@
+/** Everything both entry points export, besides `createClient`. */
+export type {
+  AppendBody,
+  AppendResult,
+  CompactionFrame,
+  CompactResult,
+  Context,
+  ContextFrame,
+  ContextStatus,
+  ErrorCode,
+  GapFrame,
+  Message,
+  MessageFrame,
+  MessageInput,
+  MessagesPage,
+  Part,
+  Policy,
+  PolicyInput,
+  ResetFrame,
+  Segment,
+  TailResponse,
+  TokenResponse,
+  TokenRight,
+  TombstonedFrame,
+  Window,
+  WindowMessage,
+} from '@fastpaca/contract';
+export type { FastpacaClient } from './client.js';
+export { type AppendResponse, ContextHandle } from './context-handle.js';
+export {
+  ConflictError,
+  FastpacaError,
+  type FastpacaErrorCode,
+  ForbiddenError,
+  isRetryableStatus,
+  NetworkError,
+  NotFoundError,
+  RateLimitedError,
+  UnauthorizedError,
+  UnavailableError,
+} from './errors/index.js';
+export { defaultRetryOptions, type RetryOptions } from './http/retry-policy.js';
+export {
+  type AppendableMessage,
+  type FastpacaUIMessage,
+  type ToUIMessagesOptions,
+  toUIMessages,
+  type UIMessageLike,
+  uiMessageIdKey,
+} from './messages/ui-message.js';
+export type {
+  AppendOptions,
+  ClientOptions,
+  CompactOptions,
+  ContextOptions,
+  CreateTokenOptions,
+  CredentialSource,
+  HistoryOptions,
+  MessagesOptions,
+  RequestOptions,
+  TailOptions,
+  WindowOptions,
+} from './options.js';
+export type {
+  GapFilledEvent,
+  SubscriptionEnd,
+  SubscriptionEvent,
+  SubscriptionStatus,
+} from './stream/events.js';
+export { defaultReconnectOptions, type ReconnectOptions } from './stream/reconnect.js';
+export type {
+  EventStream,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionListener,
+} from './stream/subscription.js';
