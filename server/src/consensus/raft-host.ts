@@ -12,8 +12,8 @@ import {
   type Ready,
   type WireMessage,
 } from '../raft/index.js';
-import type { GroupWrite, LmdbRaftStorage } from './lmdb-storage.js';
 import type { RaftMetrics } from './raft-metrics.js';
+import type { GroupWrite, RaftStorage } from './raft-storage.js';
 
 /** Sends Raft messages to peers; the TCP transport in production. */
 export interface MessageSender {
@@ -22,7 +22,7 @@ export interface MessageSender {
 
 export interface RaftHostOptions {
   nodeId: string;
-  storage: LmdbRaftStorage;
+  storage: RaftStorage;
   config: RaftConfig;
   tick_ms: number;
   /** A group snapshots its state machine after this many applied entries. */
@@ -64,7 +64,7 @@ interface ReadWaiter {
  * sending, applying committed entries to the state machines, proposal and
  * read waiters, and snapshot/compaction. One turn is:
  *
- *   ready() → write snapshot/entries/hard state (one LMDB transaction, one
+ *   ready() → write snapshot/entries/hard state (one WAL append and one
  *   fsync) → send messages → apply committed entries → serve reads
  *
  * Messages may go out before the write is durable because the core withholds
@@ -80,6 +80,7 @@ export class RaftHost implements Replicator {
   private readonly leaders = new Map<number, string | null>();
   private readCounter = 0;
   private scheduled = false;
+  private ticks = 0;
   private ticker: NodeJS.Timeout | undefined;
   private lastWrite: Promise<void> = Promise.resolve();
   private writing = false;
@@ -145,6 +146,7 @@ export class RaftHost implements Replicator {
     this.ticker = setInterval(() => {
       this.core.tick();
       this.expire(performance.now());
+      if (++this.ticks % 20 === 0) this.releaseOldLog();
       this.schedule();
     }, this.o.tick_ms);
     this.schedule();
@@ -407,6 +409,19 @@ export class RaftHost implements Replicator {
       this.reads.delete(ctx);
       r.reject(unavailable(`group ${group}: ${why}`));
     }
+  }
+
+  /**
+   * A group that writes rarely never reaches its snapshot interval, yet its few
+   * entries keep old log segments alive; snapshot such groups so storage (and
+   * recovery time) stays bounded.
+   */
+  private releaseOldLog(): void {
+    for (const group of this.o.storage.groupsPinningOldLog()) {
+      const machine = this.machines.get(group);
+      if (machine) this.snapshotGroup(group, machine);
+    }
+    this.schedule();
   }
 
   private maybeSnapshot(group: number, machine: GroupStateMachine): void {

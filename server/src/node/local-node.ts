@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { LmdbRaftStorage } from '../consensus/lmdb-storage.js';
 import { RaftHost } from '../consensus/raft-host.js';
 import { RaftMetrics } from '../consensus/raft-metrics.js';
+import type { RaftStorage } from '../consensus/raft-storage.js';
+import { WalRaftStorage } from '../consensus/wal-storage.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { validateRaftConfig } from '../raft/index.js';
 import { StreamHub } from '../stream/stream-hub.js';
@@ -39,7 +40,7 @@ export class LocalNode {
     readonly service: ContextNode,
     readonly hub: StreamHub,
     readonly host: RaftHost,
-    private readonly storage: LmdbRaftStorage,
+    private readonly storage: RaftStorage,
     private readonly tokens: TokenCounter,
   ) {}
 
@@ -64,7 +65,7 @@ export class LocalNode {
     for (let g = 0; g < GROUP_COUNT; g++) {
       machines.push(new ContextMachine(g, (contextId, frames) => hub.publish(contextId, frames)));
     }
-    const storage = LmdbRaftStorage.open(join(o.dataDir, 'raft'));
+    const storage = await WalRaftStorage.open(join(o.dataDir, 'raft'));
     const groups = machines.map((m) => m.group);
     const host: RaftHost = new RaftHost({
       nodeId: o.nodeName,

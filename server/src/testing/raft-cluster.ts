@@ -19,7 +19,7 @@ interface Member {
 
 /**
  * A cluster of real `raft-test-node` processes on loopback: real TCP between
- * them, real LMDB storage with fsync in temporary directories.
+ * them, real write-ahead-log storage with fsync in temporary directories.
  */
 export class RaftCluster {
   private constructor(

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * A Raft node without the context domain, for the consensus layer's real-process
- * tests and benchmark: the production RaftHost, LMDB storage and TCP transport,
+ * tests and benchmark: the production RaftHost, WAL storage and TCP transport,
  * with a state machine that records every applied entry, behind a small HTTP
  * control API. Configured by env:
  *
@@ -17,7 +17,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Packr } from 'msgpackr';
 import pino from 'pino';
-import { LmdbRaftStorage } from '../consensus/lmdb-storage.js';
+import { WalRaftStorage } from '../consensus/wal-storage.js';
 import { RaftHost } from '../consensus/raft-host.js';
 import { TcpTransport } from '../consensus/tcp-transport.js';
 import { AppError } from '../http/app-error.js';
@@ -78,7 +78,9 @@ async function main(): Promise<void> {
   const counting = env('RAFT_MACHINE', 'record') === 'count';
   const machines = groups.map(() => (counting ? new CountingMachine() : new RecordingMachine()));
   const logger = pino({ level: env('RAFT_LOG_LEVEL', 'warn'), base: { node: id } });
-  const storage = LmdbRaftStorage.open(env('RAFT_DATA_DIR'));
+  const storage = await WalRaftStorage.open(env('RAFT_DATA_DIR'), {
+    segment_bytes_max: Number(env('RAFT_SEGMENT_BYTES', String(64 * 1024 * 1024))),
+  });
   let host: RaftHost | undefined;
   const transport = new TcpTransport({
     nodeId: id,

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { LmdbRaftStorage } from '../../src/consensus/lmdb-storage.js';
 import { RaftHost } from '../../src/consensus/raft-host.js';
+import { WalRaftStorage } from '../../src/consensus/wal-storage.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { ContextMachine } from '../../src/node/context-machine.js';
 import { ContextNode } from '../../src/node/context-node.js';
@@ -20,25 +20,29 @@ import { StreamHub } from '../../src/stream/stream-hub.js';
  */
 describe('node – no leader', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fastpaca-noleader-'));
-  const storage = LmdbRaftStorage.open(dir);
+  let storage: WalRaftStorage;
   const logger = pino({ level: 'silent' });
   const machines = [new ContextMachine(0, () => {})];
-  const host = new RaftHost({
-    nodeId: 'me',
-    storage,
-    config: validateRaftConfig({ election_ticks: 5, heartbeat_ticks: 1 }),
-    tick_ms: 5,
-    snapshot_entries: 1000,
-    groups: [0],
-    initialVoters: () => ['me', 'ghost'],
-    machine: (g) => machines[g]!,
-    sender: { send: () => false },
-    proposal_timeout_ms: 500,
-    logger,
-  });
+  let host: RaftHost;
+  const makeHost = () =>
+    new RaftHost({
+      nodeId: 'me',
+      storage,
+      config: validateRaftConfig({ election_ticks: 5, heartbeat_ticks: 1 }),
+      tick_ms: 5,
+      snapshot_entries: 1000,
+      groups: [0],
+      initialVoters: () => ['me', 'ghost'],
+      machine: (g) => machines[g]!,
+      sender: { send: () => false },
+      proposal_timeout_ms: 500,
+      logger,
+    });
   let app: Awaited<ReturnType<typeof buildApp>>;
 
   beforeAll(async () => {
+    storage = await WalRaftStorage.open(dir);
+    host = makeHost();
     await host.start();
     const metrics = new Metrics({ nodeName: 'me', defaultMetrics: false });
     const service = new ContextNode({
