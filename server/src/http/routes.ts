@@ -39,6 +39,7 @@ export function registerContextRoutes(app: FastifyInstance, deps: RouteDeps): vo
     deleteContext: async ({ params, request }) => {
       authorize(deps, request, { right: 'admin', context_id: params.id });
       await service.tombstone(params.id);
+      request.log.info({ type: 'context_tombstoned', context_id: params.id }, 'context tombstoned');
       return { status: 204, body: undefined };
     },
     patchMetadata: async ({ params, body, request }) => {
@@ -63,6 +64,15 @@ export function registerContextRoutes(app: FastifyInstance, deps: RouteDeps): vo
         if_version: body.if_version,
         idempotency_key: headerKey ?? body.idempotency_key,
       });
+      request.log.debug(
+        {
+          type: replayed ? 'append_replayed' : 'message_appended',
+          context_id: params.id,
+          seq: result.seq,
+          version: result.version,
+        },
+        'append',
+      );
       return { status: replayed ? 200 : 201, body: result };
     },
     getTail: async ({ params, query, request }) => {
@@ -79,7 +89,17 @@ export function registerContextRoutes(app: FastifyInstance, deps: RouteDeps): vo
     },
     compact: async ({ params, body, request }) => {
       authorize(deps, request, { right: 'admin', context_id: params.id });
-      return { status: 200, body: await service.compact(params.id, body) };
+      const result = await service.compact(params.id, body);
+      request.log.info(
+        {
+          type: 'context_compacted',
+          context_id: params.id,
+          version: result.version,
+          replacement: body.replacement.length,
+        },
+        'window replaced',
+      );
+      return { status: 200, body: result };
     },
     createToken: async ({ params, body, request }) => {
       authorize(deps, request, { right: 'admin', context_id: params.id });
