@@ -33,6 +33,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly tokenCountOffloaded = new Counter({
+    name: 'fastpaca_token_count_offloaded_total',
+    help: 'Messages large enough that their tokens were counted on the worker pool, off the event loop.',
+    registers: [this.registry],
+  });
+
   readonly archivePendingRows = new Gauge({
     name: 'fastpaca_archive_pending_rows',
     help: 'Messages waiting to be written to the archive.',

@@ -45,7 +45,9 @@ export class LocalNode {
   ) {}
 
   static async start(o: LocalNodeOptions): Promise<LocalNode> {
-    const tokens = await TokenCounter.create(o.tokenEstimator);
+    const tokens = await TokenCounter.create(o.tokenEstimator, {
+      onOffload: () => o.metrics.tokenCountOffloaded.inc(),
+    });
     const machines: ContextMachine[] = [];
     const statusOf = (id: string) => {
       const view = machines[groupOf(id)]?.contexts.getContext(id);

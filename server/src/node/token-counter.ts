@@ -16,9 +16,13 @@ export class TokenCounter {
     readonly estimator: TokenEstimator,
     private readonly pool: Piscina | undefined,
     private readonly inlineBytesMax: number,
+    private readonly onOffload: (() => void) | undefined,
   ) {}
 
-  static async create(spec: string, options: { inline_bytes_max?: number; threads_max?: number } = {}) {
+  static async create(
+    spec: string,
+    options: { inline_bytes_max?: number; threads_max?: number; onOffload?: () => void } = {},
+  ) {
     const estimator = await loadEstimator(spec);
     const worker = new URL('./token-worker.js', import.meta.url);
     // The pool needs the compiled worker; in-process tests running from sources count inline.
@@ -32,7 +36,7 @@ export class TokenCounter {
           maxQueue: 1_000,
         })
       : undefined;
-    return new TokenCounter(estimator, pool, options.inline_bytes_max ?? 16 * 1024);
+    return new TokenCounter(estimator, pool, options.inline_bytes_max ?? 16 * 1024, options.onOffload);
   }
 
   async prepare(input: MessageInput): Promise<PreparedMessage> {
@@ -43,6 +47,7 @@ export class TokenCounter {
       if (size > this.inlineBytesMax) break;
     }
     if (size <= this.inlineBytesMax) return prepareMessage(this.estimator, input);
+    this.onOffload?.();
     const partTokens = (await this.pool.run(input.parts)) as number[];
     return {
       role: input.role,
