@@ -17,9 +17,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Packr } from 'msgpackr';
 import pino from 'pino';
-import { WalRaftStorage } from '../consensus/wal-storage.js';
 import { RaftHost } from '../consensus/raft-host.js';
 import { TcpTransport } from '../consensus/tcp-transport.js';
+import { WalRaftStorage } from '../consensus/wal-storage.js';
 import { AppError } from '../http/app-error.js';
 import type { GroupStateMachine } from '../node/replicator.js';
 import { validateRaftConfig } from '../raft/index.js';
