@@ -56,19 +56,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   installErrorHandler(app, bodyLimit);
   installNotFoundHandler(app);
+  const heartbeat = setInterval(() => options.hub.heartbeat(), options.stream.ping_interval_ms);
+  heartbeat.unref();
   await app.register(websocket, {
     options: {
       maxPayload: options.stream.message_bytes_max ?? 64 * 1024,
       handleProtocols: (protocols) => chooseSubprotocol(protocols),
     },
+    // Replaces the plugin's default, which closes sockets without a code (1005):
+    // subscribers must learn the server is going away (1001) and reconnect elsewhere.
+    preClose(done) {
+      clearInterval(heartbeat);
+      options.hub.closeAll('going_away', 'server shutting down');
+      for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down');
+      this.websocketServer.close(() => done());
+    },
   });
   options.metrics.streamConnections(() => options.hub.connectionCount());
-  const heartbeat = setInterval(() => options.hub.heartbeat(), options.stream.ping_interval_ms);
-  heartbeat.unref();
-  app.addHook('preClose', async () => {
-    clearInterval(heartbeat);
-    options.hub.closeAll('going_away', 'server shutting down');
-  });
   registerRequestObservability(app, options.metrics, options.logger.isLevelEnabled('debug'));
 
   await registerDocs(app, buildOpenApiDocument());

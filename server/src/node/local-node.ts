@@ -65,7 +65,16 @@ export class LocalNode {
       onClosed: (reason) => o.metrics.streamClosed.inc({ reason }),
     });
     for (let g = 0; g < GROUP_COUNT; g++) {
-      machines.push(new ContextMachine(g, (contextId, frames) => hub.publish(contextId, frames)));
+      machines.push(
+        new ContextMachine(
+          g,
+          (contextId, frames) => hub.publish(contextId, frames),
+          (group, previous) => {
+            const ids = new Set([...previous.contextIds(), ...machines[group]!.contexts.contextIds()]);
+            for (const id of ids) hub.reset(id);
+          },
+        ),
+      );
     }
     const storage = await WalRaftStorage.open(join(o.dataDir, 'raft'));
     const groups = machines.map((m) => m.group);

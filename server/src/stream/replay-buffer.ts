@@ -1,16 +1,7 @@
-/** One applied version's frames, serialized once and shared by every subscriber. */
-export interface EncodedGroup {
-  readonly version: number;
-  readonly frames: readonly EncodedFrame[];
-}
-
-export interface EncodedFrame {
-  readonly type: string;
-  readonly json: string;
-}
+import type { VersionGroup } from './encoded-group.js';
 
 interface Ring {
-  groups: EncodedGroup[];
+  groups: VersionGroup[];
   /** Index of the oldest live group in `groups` (dropped ones are sliced lazily). */
   head: number;
   frames: number;
@@ -34,7 +25,7 @@ export class ReplayBuffer {
       throw new Error('replay buffer bounds must be positive');
   }
 
-  append(contextId: string, group: EncodedGroup): void {
+  append(contextId: string, group: VersionGroup): void {
     let ring = this.rings.get(contextId);
     if (ring) {
       // Re-insert so Map order is least recently active first.
@@ -53,8 +44,8 @@ export class ReplayBuffer {
     }
     this.rings.set(contextId, ring);
     ring.groups.push(group);
-    ring.frames += group.frames.length;
-    this.totalFrames += group.frames.length;
+    ring.frames += group.frameCount;
+    this.totalFrames += group.frameCount;
     while (ring.groups.length - ring.head > this.versionsPerContextMax) this.dropOldest(contextId, ring);
     this.compact(ring);
     this.enforceTotal();
@@ -67,7 +58,7 @@ export class ReplayBuffer {
   }
 
   /** Groups with version > cursor, oldest first. */
-  *after(contextId: string, cursor: number): Iterable<EncodedGroup> {
+  *after(contextId: string, cursor: number): Iterable<VersionGroup> {
     const ring = this.rings.get(contextId);
     if (!ring) return;
     // Versions are dense within a ring, so the start is found by arithmetic.
@@ -91,8 +82,8 @@ export class ReplayBuffer {
   private dropOldest(contextId: string, ring: Ring): void {
     const dropped = ring.groups[ring.head]!;
     ring.head++;
-    ring.frames -= dropped.frames.length;
-    this.totalFrames -= dropped.frames.length;
+    ring.frames -= dropped.frameCount;
+    this.totalFrames -= dropped.frameCount;
     if (ring.head >= ring.groups.length) this.rings.delete(contextId);
   }
 

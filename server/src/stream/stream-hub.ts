@@ -1,10 +1,16 @@
 import { type StreamEventFrame, streamCloseCodes } from '@fastpaca/contract';
-import type { EncodedFrame, EncodedGroup } from './replay-buffer.js';
+import { VersionGroup } from './encoded-group.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 /** Where a subscription's frames go: a websocket in production. */
 export interface StreamSink {
   send(json: string): void;
+  /**
+   * Optional fast path: complete websocket text frames, shared by every
+   * subscriber of a version (never modify them). Sinks without it get `send`
+   * once per frame.
+   */
+  sendFramed?(wire: Buffer): void;
   /** Bytes queued in the socket and not yet written to the network. */
   bufferedBytes(): number;
   close(code: number, reason: string): void;
@@ -70,9 +76,7 @@ export class StreamHub {
   /** Events of one applied command; they share one version. */
   publish(contextId: string, events: readonly StreamEventFrame[]): void {
     if (events.length === 0) return;
-    const version = events[0]!.version;
-    const frames: EncodedFrame[] = events.map((e) => ({ type: e.type, json: JSON.stringify(e) }));
-    const group: EncodedGroup = { version, frames };
+    const group = new VersionGroup(events);
     this.replay.append(contextId, group);
     const subs = this.byContext.get(contextId);
     if (!subs) return;
@@ -161,6 +165,26 @@ export class StreamHub {
     }
   }
 
+  /**
+   * The context's state was replaced wholesale (a snapshot was installed), so
+   * versions may have been skipped: drop what the replay buffer holds and tell
+   * live subscribers to refetch (`reset`) from the current version on.
+   */
+  reset(contextId: string): void {
+    this.replay.forget(contextId);
+    const subs = this.byContext.get(contextId);
+    if (!subs) return;
+    const status = this.options.statusOf(contextId);
+    for (const sub of [...subs]) {
+      if (!status) {
+        this.closeSub(sub, 'not_found', 'context no longer exists on this node');
+        continue;
+      }
+      this.sendRaw(sub, JSON.stringify({ type: 'reset', version: status.version }));
+      sub.version = status.version;
+    }
+  }
+
   /** Closes every subscription, e.g. on shutdown. */
   closeAll(reason: 'going_away' | 'unavailable', text: string): void {
     for (const subs of [...this.byContext.values()]) {
@@ -168,19 +192,21 @@ export class StreamHub {
     }
   }
 
-  private deliver(sub: Subscription, group: EncodedGroup): void {
-    if (sub.closed || group.version <= sub.version) return;
-    let sent = 0;
-    let tombstoned = false;
-    for (const frame of group.frames) {
-      if (frame.type === 'message' && !sub.includeMessages) continue;
-      sub.sink.send(frame.json);
-      sent++;
-      if (frame.type === 'tombstoned') tombstoned = true;
+  private deliver(sub: Subscription, lazy: VersionGroup): void {
+    if (sub.closed || lazy.version <= sub.version) return;
+    const group = lazy.encoded;
+    const sent = sub.includeMessages ? group.frames.length : group.framesWithoutMessages;
+    if (sub.sink.sendFramed) {
+      sub.sink.sendFramed(sub.includeMessages ? group.wire : group.wireWithoutMessages);
+    } else {
+      for (const frame of group.frames) {
+        if (frame.type === 'message' && !sub.includeMessages) continue;
+        sub.sink.send(frame.payload.toString('utf8'));
+      }
     }
     sub.version = group.version;
     this.options.onFramesSent?.(sent);
-    if (tombstoned) {
+    if (group.tombstoned) {
       this.closeSub(sub, 'normal', 'tombstoned');
       return;
     }

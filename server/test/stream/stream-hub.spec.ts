@@ -192,6 +192,28 @@ describe('stream hub – replay then live', () => {
     expect(chatty.closed).toBeUndefined();
   });
 
+  it('reset (state replaced by a snapshot) tells live subscribers to refetch and forgets the replay buffer', () => {
+    const { hub, statuses, publishVersion } = makeHub();
+    statuses.set('c', { version: 0, tombstoned: false });
+    const sink = new MemorySink();
+    hub.subscribe('c', { cursor: 0, includeMessages: true }, sink);
+    publishVersion('c', 1);
+    // A snapshot jumps the context from version 1 to 7 without events.
+    statuses.set('c', { version: 7, tombstoned: false });
+    hub.reset('c');
+    publishVersion('c', 8);
+    expect(sink.frames.map((f) => `${f.type}:${f.version}`)).toEqual([
+      'message:1',
+      'context:1',
+      'reset:7',
+      'message:8',
+      'context:8',
+    ]);
+    const late = new MemorySink();
+    hub.subscribe('c', { cursor: 1, includeMessages: true }, late);
+    expect(late.frames).toEqual([{ type: 'gap', version: 8, expected: 2, actual: 8 }]);
+  });
+
   it('replay memory stays bounded in total across many contexts', () => {
     const { hub, statuses, publishVersion } = makeHub({ replay_frames_total_max: 500 });
     for (let c = 0; c < 50; c++) {
