@@ -12,6 +12,7 @@ export const errorStatus = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  upgrade_required: 426,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
@@ -29,7 +30,9 @@ export const ErrorBodySchema = z
     details: z
       .unknown()
       .optional()
-      .describe('Structured detail, e.g. `{expected, found}` for version conflicts.'),
+      .describe(
+        'Structured detail: `{expected, found}` for version conflicts; `{outcome: "unknown" | "not_applied"}` on 503s of writes.',
+      ),
   })
   .describe('Every error response has this shape. Never a stack trace.');
 
@@ -41,3 +44,12 @@ export const VersionConflictDetailsSchema = z.object({
   found: z.number().int(),
 });
 export type VersionConflictDetails = z.infer<typeof VersionConflictDetailsSchema>;
+
+/**
+ * Details of a `503 unavailable` for a write: `not_applied` means the write
+ * never took effect and can be retried; `unknown` means it may still commit,
+ * so only idempotent writes (appends with their idempotency key, PUT, PATCH,
+ * DELETE) should be retried blindly.
+ */
+export const UnavailableDetailsSchema = z.object({ outcome: z.enum(['unknown', 'not_applied']) });
+export type UnavailableDetails = z.infer<typeof UnavailableDetailsSchema>;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { contract, streamRoute } from '../src/index.js';
 import { buildOpenApiDocument } from '../src/openapi.js';
 
-/** The route table of SPEC §3, written out by hand so the contract cannot drift from it. */
+/** The product's route table (docs/api.md), written out by hand so the contract cannot drift from it. */
 const specRoutes = [
   ['PUT', '/v1/contexts/:id'],
   ['GET', '/v1/contexts/:id'],
@@ -19,7 +19,7 @@ const specRoutes = [
 const toOpenApiPath = (path: string) => path.replace(/:([a-z_]+)/g, '{$1}');
 
 describe('contract – routes', () => {
-  it('has every SPEC route in the ts-rest router, and nothing else', () => {
+  it('has every documented route in the ts-rest router, and nothing else', () => {
     const routes = Object.values(contract).map((r) => `${r.method} ${r.path}`);
     expect(routes.sort()).toEqual(specRoutes.map(([m, p]) => `${m} ${p}`).sort());
   });

@@ -33,7 +33,7 @@ function issuePaths(schema: z.ZodTypeAny, value: unknown): string[] {
 
 const text = (t: string) => ({ type: 'text', text: t });
 
-describe('schemas – SPEC examples are accepted', () => {
+describe('schemas – documented examples are accepted', () => {
   it.each([
     ['PUT body', PutContextBodySchema, examples.putContext.request],
     ['PUT body skip_parts', PutContextBodySchema, examples.putContextSkipParts],
@@ -297,5 +297,23 @@ describe('schemas – integers stay exact', () => {
     expect(issuePaths(MessagesQuerySchema, { after_seq: '9007199254740993' })).toContain('after_seq');
     expect(issuePaths(StreamQuerySchema, { cursor: '9007199254740993' })).toContain('cursor');
     expect(TailQuerySchema.parse({ offset: '9007199254740991' }).offset).toBe(Number.MAX_SAFE_INTEGER);
+  });
+});
+
+describe('schemas – nesting is bounded', () => {
+  const nest = (depth: number): unknown => (depth === 0 ? 'leaf' : { a: nest(depth - 1) });
+  it('parts and metadata may nest up to 64 levels, not deeper', () => {
+    const ok = { role: 'user', parts: [{ type: 'data', value: nest(62) }], metadata: { m: nest(62) } };
+    expect(MessageInputSchema.safeParse(ok).success).toBe(true);
+    expect(
+      issuePaths(MessageInputSchema, { role: 'user', parts: [{ type: 'data', value: nest(200) }] }),
+    ).toContain('parts.0');
+    expect(
+      issuePaths(MessageInputSchema, { role: 'user', parts: [{ type: 't' }], metadata: { m: nest(1_000) } }),
+    ).toContain('metadata');
+    const arrays = JSON.parse(`${'['.repeat(3_000)}${']'.repeat(3_000)}`);
+    expect(issuePaths(MessageInputSchema, { role: 'user', parts: [{ type: 'x', arrays }] })).toContain(
+      'parts.0',
+    );
   });
 });

@@ -10,8 +10,38 @@ export const ContextIdSchema = z
 
 export const ContextPathParamsSchema = z.object({ id: ContextIdSchema });
 
+/** How deeply `value` nests arrays and objects (a scalar is 0), counting at most up to `max + 1`. */
+export function jsonDepth(value: unknown, max: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    const d = depth + 1;
+    if (d > deepest) deepest = d;
+    if (d > max) return d;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d]);
+  }
+  return deepest;
+}
+
+/**
+ * Free-form JSON is stored, replicated and re-encoded many times; bounding its
+ * nesting keeps every encoder away from its recursion limit, so pathological
+ * input is a 400 at the edge instead of a failure deep inside the node.
+ */
+export function boundedJson<T extends z.ZodTypeAny>(schema: T): z.ZodEffects<T, z.output<T>, z.input<T>> {
+  return schema.superRefine((value, ctx) => {
+    if (jsonDepth(value, limits.json_depth_max) > limits.json_depth_max) {
+      ctx.addIssue({ code: 'custom', message: `nested deeper than ${limits.json_depth_max} levels` });
+    }
+  }) as z.ZodEffects<T, z.output<T>, z.input<T>>;
+}
+
 /** A JSON object with arbitrary values (metadata). Arrays and null are rejected. */
-export const MetadataSchema = z.record(z.string(), z.unknown()).describe('Free-form JSON object.');
+export const MetadataSchema = boundedJson(z.record(z.string(), z.unknown())).describe(
+  'Free-form JSON object.',
+);
 
 export const TimestampSchema = z.string().datetime({ offset: true }).describe('RFC 3339 timestamp.');
 

@@ -1,23 +1,24 @@
 import { z } from 'zod';
 import { limits } from '../limits.js';
-import { MetadataSchema, SeqSchema, TimestampSchema } from './common.schema.js';
+import { boundedJson, MetadataSchema, SeqSchema, TimestampSchema } from './common.schema.js';
 
 /**
  * A message part, compatible with ai-sdk v5 `UIMessage` parts: a string `type`
  * plus any other fields, which are stored and returned untouched.
  */
-export const PartSchema = z
-  .object({
-    type: z
-      .string({
-        required_error: 'each part needs a string type',
-        invalid_type_error: 'part type must be a string',
-      })
-      .min(1, 'part type must not be empty')
-      .max(limits.part_type_length_max),
-  })
-  .passthrough()
-  .describe('A message part: a string `type` plus any other fields (ai-sdk v5 UIMessage compatible).');
+export const PartSchema = boundedJson(
+  z
+    .object({
+      type: z
+        .string({
+          required_error: 'each part needs a string type',
+          invalid_type_error: 'part type must be a string',
+        })
+        .min(1, 'part type must not be empty')
+        .max(limits.part_type_length_max),
+    })
+    .passthrough(),
+).describe('A message part: a string `type` plus any other fields (ai-sdk v5 UIMessage compatible).');
 
 export type Part = z.infer<typeof PartSchema>;
 
