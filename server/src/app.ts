@@ -6,9 +6,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import { Authorizer } from './auth/authorizer.js';
 import { TokenSigner } from './auth/scoped-token.js';
-import { AppError } from './http/app-error.js';
+import { AppError } from './errors/app-error.js';
 import { registerDocs } from './http/docs.js';
-import { installErrorHandler, installNotFoundHandler } from './http/error-handler.js';
+import { installErrorHandler, installNotFoundHandler, sendError } from './http/error-handler.js';
 import { registerHealth } from './http/health.js';
 import { registerMetricsRoute } from './http/metrics-route.js';
 import { registerRequestObservability } from './http/request-log.js';
@@ -43,6 +43,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestTimeout: options.requestTimeoutMs ?? 10_000,
     // Context ids may be 256 characters; longer ones must reach validation and get a 400.
     routerOptions: { maxParamLength: 2048 },
+    // Errors fastify raises before routing (a malformed URL) get the same body as every other error.
+    frameworkErrors: (error, _request, reply) =>
+      sendError(reply, new AppError('invalid_request', `path: ${error.message.slice(0, 200)}`)),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // Request logs and latency come from our own hook; errors are logged where they are handled.

@@ -79,7 +79,18 @@ async function main(): Promise<void> {
     rateLimitPerSecond: config.rate_limit_per_second,
     requestTimeoutMs: config.request_timeout_ms,
   });
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    await node.stop().catch(() => {});
+    if (code === 'EADDRINUSE') exitWith(`PORT ${config.port} is already in use on HOST ${config.host}`);
+    if (code === 'EACCES')
+      exitWith(`PORT ${config.port}: permission denied to listen on HOST ${config.host}`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+      exitWith(`HOST ${config.host} is not an address of this machine`);
+    exitWith(`cannot listen on HOST ${config.host} PORT ${config.port}: ${(error as Error).message}`, 1);
+  }
   logger.info(
     { type: 'server_started', port: config.port, host: config.host, data_dir: config.data_dir },
     'fastpaca listening',

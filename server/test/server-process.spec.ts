@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServerProcess, startServerProcess } from '../src/testing/server-process.js';
+import { type ServerProcess, serverMainPath, startServerProcess } from '../src/testing/server-process.js';
 
 describe('server process – foundation endpoints', () => {
   let server: ServerProcess;
@@ -44,5 +44,54 @@ describe('server process – foundation endpoints', () => {
 
   it('refuses to start with a bad PORT and names the variable', async () => {
     await expect(startServerProcess({ env: { PORT: 'eighty' }, timeoutMs: 5_000 })).rejects.toThrow(/PORT/);
+  });
+});
+
+describe('server process – start-up errors', () => {
+  it('a port already in use stops start-up naming PORT', async () => {
+    const first = await startServerProcess();
+    try {
+      const { spawnSync } = await import('node:child_process');
+      const { mkdtempSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const { join } = await import('node:path');
+      const second = spawnSync(process.execPath, [serverMainPath], {
+        env: {
+          ...process.env,
+          PORT: String(first.port),
+          HOST: '127.0.0.1',
+          FASTPACA_RAFT_DATA_DIR: mkdtempSync(join(tmpdir(), 'fastpaca-test-')),
+        },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(second.status).toBe(2);
+      expect(second.stderr).toContain(`PORT ${first.port} is already in use on HOST 127.0.0.1`);
+    } finally {
+      await first.stop();
+      first.cleanup();
+    }
+  });
+
+  it('a bad token estimator stops start-up naming FASTPACA_TOKEN_ESTIMATOR', async () => {
+    await expect(
+      startServerProcess({ env: { FASTPACA_TOKEN_ESTIMATOR: 'tiktoken:nope' }, timeoutMs: 8_000 }),
+    ).rejects.toThrow(/FASTPACA_TOKEN_ESTIMATOR/);
+  });
+
+  it('a data directory that belongs to another node name is refused', async () => {
+    const first = await startServerProcess({ env: { FASTPACA_NODE_NAME: 'node-a' } });
+    await first.stop();
+    try {
+      await expect(
+        startServerProcess({
+          dataDir: first.dataDir,
+          env: { FASTPACA_NODE_NAME: 'node-b' },
+          timeoutMs: 8_000,
+        }),
+      ).rejects.toThrow(/belongs to node "node-a"/);
+    } finally {
+      first.cleanup();
+    }
   });
 });

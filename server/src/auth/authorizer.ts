@@ -1,12 +1,12 @@
 import type { TokenRight } from '@fastpaca/contract';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { secretEquals, type TokenSigner } from './scoped-token.js';
 
 /** What a request is allowed to do once its credentials are checked. */
 export type Principal =
   | { kind: 'open' }
   | { kind: 'api_key' }
-  | { kind: 'token'; context_id: string; rights: TokenRight[] };
+  | { kind: 'token'; context_id: string; rights: TokenRight[]; expires_at_s: number };
 
 /** The right a route needs. `admin` routes accept only the API key. */
 export type Requirement = { right: TokenRight | 'admin'; context_id: string };
@@ -21,10 +21,6 @@ export class Authorizer {
     private readonly signer: TokenSigner,
     private readonly now: () => number = Date.now,
   ) {}
-
-  get enabled(): boolean {
-    return this.apiKey !== undefined;
-  }
 
   /** Throws 401 for missing/invalid credentials and 403 for a token that does not cover the request. */
   authorize(credential: string | undefined, need: Requirement): Principal {
@@ -44,7 +40,12 @@ export class Authorizer {
     if (!claims.rights.includes(need.right)) {
       throw new AppError('forbidden', `token does not grant "${need.right}" on context ${need.context_id}`);
     }
-    return { kind: 'token', context_id: claims.context_id, rights: claims.rights };
+    return {
+      kind: 'token',
+      context_id: claims.context_id,
+      rights: claims.rights,
+      expires_at_s: claims.expires_at_s,
+    };
   }
 }
 

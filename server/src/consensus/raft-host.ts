@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import type { GroupStateMachine, Replicator } from '../node/replicator.js';
 import {
   type Entry,
@@ -123,7 +123,6 @@ export class RaftHost implements Replicator {
           { voters: this.o.initialVoters(group), learners: [] },
           machine.snapshot(),
         );
-        storage.load(group);
         bootstrap.push({
           group,
           snapshot: { snapshot: init.snapshot!, mode: 'install' },
@@ -185,6 +184,7 @@ export class RaftHost implements Replicator {
 
   readBarrier(group: number): Promise<void> {
     if (this.stopped || this.stopping) return Promise.reject(unavailable('node is shutting down'));
+    if (this.failed) return Promise.reject(unavailable(`storage failed: ${this.failed.message}`));
     const ctx = `${this.o.nodeId}:${++this.readCounter}`;
     const res = this.core.readIndex(group, ctx);
     if (!res.ok) return Promise.reject(fromRaftError(group, res.error));
@@ -215,9 +215,8 @@ export class RaftHost implements Replicator {
     return this.core.status(group);
   }
 
-  /** Stops ticking and waits for queued writes; the storage is closed by its owner. */
   /**
-   * Stops the node. By default every group first snapshots what it applied
+   * Stops the node; the storage is closed by its owner. By default every group first snapshots what it applied
    * since its last snapshot, so the next start restores snapshots instead of
    * replaying log entries.
    */
@@ -236,10 +235,34 @@ export class RaftHost implements Replicator {
     this.stopped = true;
     await this.lastWrite.catch(() => {});
     for (const byIndex of this.waiters.values()) {
-      for (const w of byIndex.values()) w.reject(unavailable('node is shutting down'));
+      for (const w of byIndex.values()) w.reject(unavailable('node is shutting down', 'unknown'));
     }
     this.waiters.clear();
     for (const r of this.reads.values()) r.reject(unavailable('node is shutting down'));
+    this.reads.clear();
+  }
+
+  /**
+   * A failed write leaves the durable state unknown, so the node stops
+   * acknowledging anything at once: it stops ticking, fails every waiting
+   * proposal and read, and reports not ready until restarted (recovery then
+   * rebuilds from what is really on disk).
+   */
+  private fail(error: Error): void {
+    if (this.failed) return;
+    this.failed = error;
+    this.writing = false;
+    this.queuedWrites = [];
+    this.queuedAcks = [];
+    if (this.ticker) clearInterval(this.ticker);
+    this.o.logger.fatal(
+      { type: 'storage_failed', err: error },
+      'raft storage write failed; node stops serving',
+    );
+    const why = unavailable(`storage failed: ${error.message}`, 'unknown');
+    for (const byIndex of this.waiters.values()) for (const w of byIndex.values()) w.reject(why);
+    this.waiters.clear();
+    for (const r of this.reads.values()) r.reject(why);
     this.reads.clear();
   }
 
@@ -254,7 +277,10 @@ export class RaftHost implements Replicator {
         byIndex.delete(index);
         this.o.metrics?.proposalFailed('timeout');
         w.reject(
-          unavailable(`group ${group} did not commit in ${this.o.proposal_timeout_ms} ms; outcome unknown`),
+          unavailable(
+            `group ${group} did not commit in ${this.o.proposal_timeout_ms} ms; outcome unknown`,
+            'unknown',
+          ),
         );
       }
     }
@@ -275,7 +301,7 @@ export class RaftHost implements Replicator {
   }
 
   private turn(): void {
-    if (this.stopped || !this.core.hasReady()) return;
+    if (this.stopped || this.failed || !this.core.hasReady()) return;
     const { readies, messages } = this.core.ready();
     this.persist(readies);
     if (this.o.sender) for (const m of messages) this.o.sender.send(m.to, m);
@@ -324,14 +350,7 @@ export class RaftHost implements Replicator {
         if (this.queuedWrites.length > 0 || this.queuedAcks.length > 0) this.flushQueued();
         this.schedule();
       },
-      (error: Error) => {
-        // A failed fsync leaves the durable state unknown: stop acknowledging anything.
-        this.failed = error;
-        this.o.logger.fatal(
-          { type: 'storage_failed', err: error },
-          'raft storage write failed; node stops serving',
-        );
-      },
+      (error: Error) => this.fail(error),
     );
     this.lastWrite = write;
   }
@@ -390,7 +409,7 @@ export class RaftHost implements Replicator {
     for (const [i, w] of byIndex) {
       if (i > index) continue;
       byIndex.delete(i);
-      w.reject(unavailable(`group ${group} was replaced by a snapshot; outcome unknown, retry`));
+      w.reject(unavailable(`group ${group} was replaced by a snapshot; outcome unknown`, 'unknown'));
     }
   }
 
@@ -449,8 +468,14 @@ export class RaftHost implements Replicator {
   }
 }
 
-function unavailable(message: string): AppError {
-  return new AppError('unavailable', message, undefined, 1);
+/**
+ * `outcome` tells a client whether retrying can apply a write twice:
+ * `not_applied` means the entry never took effect (safe to retry), `unknown`
+ * means it may still commit (retry only what is idempotent, e.g. appends with
+ * their idempotency key).
+ */
+function unavailable(message: string, outcome: 'unknown' | 'not_applied' = 'not_applied'): AppError {
+  return new AppError('unavailable', message, { outcome }, 1);
 }
 
 function fromRaftError(group: number, error: RaftError): AppError {

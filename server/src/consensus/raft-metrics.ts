@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** Raft health series (SPEC §9): leader changes, commit latency, log size, storage. */
+/** Raft health series (docs/metrics.md): leader changes, commit latency, log size, storage. */
 export class RaftMetrics {
   private readonly leaderChanges: Counter;
   private readonly commitLatency: Histogram;

@@ -1,6 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { Packr, Unpackr } from 'msgpackr';
 import type { Logger } from 'pino';
+import { plainPackr } from '../util/msgpack.js';
 
 /**
  * Node-to-node transport for Raft messages over TCP.
@@ -186,8 +186,7 @@ export class TcpTransport {
   private readonly peers = new Map<string, PeerLink>();
   private readonly inbound = new Set<Socket>();
   private server: Server | undefined;
-  private readonly packr = new Packr({ useRecords: false, moreTypes: false });
-  private readonly unpackr = new Unpackr({ useRecords: false, moreTypes: false });
+  private readonly packr = plainPackr();
 
   constructor(private readonly options: TransportOptions) {
     this.nodeId = options.nodeId;
@@ -231,7 +230,7 @@ export class TcpTransport {
     socket.on('data', (chunk: Buffer) => {
       try {
         reader.push(chunk, (body) => {
-          const frame = this.unpackr.unpack(body) as Frame;
+          const frame = this.packr.unpack(body) as Frame;
           if (typeof frame?.from !== 'string' || !Array.isArray(frame.msgs))
             throw new Error('malformed frame');
           this.options.onMessages(frame.from, frame.msgs);

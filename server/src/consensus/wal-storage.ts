@@ -11,7 +11,7 @@ import {
 import { constants, type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { Packr } from 'msgpackr';
+import { plainPackr } from '../util/msgpack.js';
 import type {
   GroupWrite,
   PersistedGroup,
@@ -29,8 +29,8 @@ import type {
  * file opened with O_DSYNC: the write returns once the data is durable, so a
  * batch costs one trip to libuv's thread pool instead of a write and an
  * fdatasync; the main thread only encodes.
- * (An embedded B-tree store was tried first: its commit path cost 10–20× more
- * per fsync on this workload.)
+ * (An embedded B-tree store's durable commit costs 10–20× more per batch on
+ * this workload.)
  *
  * - Record: `[u32 length][u32 crc32][msgpack body]`, little-endian. Recovery
  *   replays segments in order; a short or corrupt record at the end of the
@@ -112,7 +112,7 @@ export interface WalOptions {
   segments_retained_max?: number;
 }
 
-const packr = new Packr({ useRecords: false, moreTypes: false });
+const packr = plainPackr();
 
 function readFrame(buf: Buffer, at: number): { records: WalRecord[]; next: number } | string {
   if (at + HEADER_BYTES > buf.length) return 'short header';

@@ -26,7 +26,7 @@ export type {
 } from './results.js';
 export type { SeqRange } from './segments.js';
 export { SnapshotError, snapshot_format_version } from './snapshot.js';
-export { countMessage, countParts, prepareMessage } from './tokens/count-message.js';
+export { countMessage, countParts, preparedWithCounts, prepareMessage } from './tokens/count-message.js';
 export type { TokenEstimator } from './tokens/estimator.js';
 export {
   defaultEstimatorSpec,

@@ -4,9 +4,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authorizer, Requirement } from '../auth/authorizer.js';
 import { bearer } from '../auth/authorizer.js';
 import type { TokenSigner } from '../auth/scoped-token.js';
+import { AppError } from '../errors/app-error.js';
 import type { ContextService } from '../node/context-service.js';
-import { AppError } from './app-error.js';
 import { sendError, validationError } from './error-handler.js';
+import { windowJson } from './window-json.js';
 
 const s = initServer();
 
@@ -83,9 +84,12 @@ export function registerContextRoutes(app: FastifyInstance, deps: RouteDeps): vo
       authorize(deps, request, { right: 'read', context_id: params.id });
       return { status: 200, body: await service.messages(params.id, query.after_seq, query.limit) };
     },
-    getWindow: async ({ params, query, request }) => {
+    getWindow: async ({ params, query, request, reply }) => {
       authorize(deps, request, { right: 'read', context_id: params.id });
-      return { status: 200, body: await service.window(params.id, query) };
+      const window = await service.window(params.id, query);
+      // Sent pre-serialized (see window-json.ts); the body is exactly JSON.stringify(window).
+      reply.type('application/json; charset=utf-8');
+      return { status: 200, body: windowJson(window) as unknown as typeof window };
     },
     compact: async ({ params, body, request }) => {
       authorize(deps, request, { right: 'admin', context_id: params.id });

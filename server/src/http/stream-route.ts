@@ -12,9 +12,9 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { type Authorizer, bearer } from '../auth/authorizer.js';
+import { AppError } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { StreamHub, StreamSink, Subscription } from '../stream/stream-hub.js';
-import { AppError } from './app-error.js';
 import { sendError } from './error-handler.js';
 
 export interface StreamRouteDeps {
@@ -49,11 +49,21 @@ export function chooseSubprotocol(protocols: Set<string>): string | false {
   return false;
 }
 
+/** A close reason is at most 123 bytes of UTF-8 (RFC 6455); a longer one makes `ws` throw. */
+function closeReason(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= 123) return text;
+  // Cut on a character boundary: drop a trailing partial sequence.
+  let end = 120;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return `${bytes.subarray(0, end).toString('utf8')}...`;
+}
+
 function fail(socket: WebSocket, code: ErrorCode, message: string, version = 0): void {
   const close =
     code === 'not_found' ? 'not_found' : code === 'unavailable' ? 'unavailable' : 'invalid_request';
   socket.send(JSON.stringify({ type: 'error', version, error: code, message }));
-  socket.close(streamCloseCodes[close], message.slice(0, 120));
+  socket.close(streamCloseCodes[close], closeReason(message));
 }
 
 /**
@@ -82,7 +92,7 @@ function socketSink(socket: WebSocket, tcp: Socket): StreamSink {
     send: (json) => {
       if (socket.readyState !== socket.OPEN) return;
       cork();
-      burstBytes += json.length;
+      burstBytes += Buffer.byteLength(json);
       socket.send(json);
     },
     sendFramed:
@@ -117,7 +127,14 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
       if (!request.ws) return;
       const id = (request.params as { id: string }).id;
       try {
-        deps.authorizer.authorize(streamCredential(request), { right: 'read', context_id: id });
+        const principal = deps.authorizer.authorize(streamCredential(request), {
+          right: 'read',
+          context_id: id,
+        });
+        if (principal.kind === 'token') {
+          (request as FastifyRequest & { tokenExpiresAt?: number }).tokenExpiresAt =
+            principal.expires_at_s * 1000;
+        }
       } catch (error) {
         if (error instanceof AppError) {
           metrics.streamRefused.inc({ reason: error.code });
@@ -152,8 +169,8 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
     handler: async (_request, reply) =>
       sendError(
         reply,
-        new AppError('invalid_request', 'this route only speaks websocket: send Upgrade: websocket'),
-      ).status(426),
+        new AppError('upgrade_required', 'this route only speaks websocket: send Upgrade: websocket'),
+      ),
     wsHandler: async (socket, request) => {
       // The reserved slot is held until the hub counts the subscription (or it is refused):
       // releasing it before the read barrier let a burst of upgrades through past the cap.
@@ -188,7 +205,11 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
     let sub: Subscription | undefined;
     const outcome = hub.subscribe(
       contextId,
-      { cursor: query.data.cursor, includeMessages: query.data.include_messages },
+      {
+        cursor: query.data.cursor,
+        includeMessages: query.data.include_messages,
+        expiresAt: (request as FastifyRequest & { tokenExpiresAt?: number }).tokenExpiresAt,
+      },
       socketSink(socket, request.raw.socket),
     );
     if (!outcome.ok) {

@@ -5,7 +5,7 @@ const exponential = (start: number, factor: number, count: number) =>
 
 /**
  * Every Prometheus series the node exports, in one registry per node (tests run
- * several nodes in one process). Names follow SPEC §9. Per-context values
+ * several nodes in one process). Names are listed in docs/metrics.md. Per-context values
  * (lag, tail size, window tokens) are histograms over contexts rather than one
  * labelled series per context, which would grow without bound.
  */

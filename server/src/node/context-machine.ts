@@ -1,10 +1,10 @@
 import type { StreamEventFrame } from '@fastpaca/contract';
-import { Packr } from 'msgpackr';
 import { type Applied, type ContextCommand, ContextGroup } from '../context/index.js';
+import { plainPackr } from '../util/msgpack.js';
 import type { GroupStateMachine } from './replicator.js';
 
 /** Commands travel through the log as msgpack; plain maps keep them readable by any replica version. */
-const packr = new Packr({ useRecords: false, moreTypes: false });
+const packr = plainPackr();
 
 export function encodeCommand(command: ContextCommand): Uint8Array {
   return packr.pack(command);

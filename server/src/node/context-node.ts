@@ -8,7 +8,6 @@ import type {
   TailResponse,
   Window,
 } from '@fastpaca/contract';
-import type { Logger } from 'pino';
 import type {
   AppendValue,
   Applied,
@@ -19,7 +18,7 @@ import type {
   PreparedMessage,
   VersionValue,
 } from '../context/index.js';
-import { AppError, notFound, versionConflict } from '../http/app-error.js';
+import { AppError, notFound, versionConflict } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { encodeCommand } from './context-machine.js';
 import type { ContextService } from './context-service.js';
@@ -33,7 +32,6 @@ export interface ContextNodeOptions {
   contexts: (group: number) => ContextGroup;
   tokens: TokenCounter;
   metrics: Metrics;
-  logger: Logger;
   now?: () => number;
   groups?: number;
 }
@@ -188,9 +186,7 @@ export class ContextNode implements ContextService {
 function unwrap<T>(result: CommandResult<T>): T {
   if (result.ok) return result.value;
   const { code, message, details } = result.error;
-  return (() => {
-    throw new AppError(code, message, details);
-  })();
+  throw new AppError(code, message, details);
 }
 
 /** Optional fields are left out of commands rather than encoded as `undefined`. */

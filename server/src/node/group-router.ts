@@ -1,4 +1,6 @@
-/** Number of Raft groups contexts are spread over (SPEC §6). */
+import { fnv1a } from '../util/fnv1a.js';
+
+/** Number of Raft groups contexts are spread over. */
 export const GROUP_COUNT = 256;
 
 /**
@@ -7,11 +9,5 @@ export const GROUP_COUNT = 256;
  * FNV-1a is simple enough to reimplement anywhere and spreads short ids well.
  */
 export function groupOf(contextId: string, groups: number = GROUP_COUNT): number {
-  let hash = 0x811c9dc5;
-  const bytes = Buffer.from(contextId, 'utf8');
-  for (let i = 0; i < bytes.length; i++) {
-    hash ^= bytes[i]!;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % groups;
+  return fnv1a(Buffer.from(contextId, 'utf8')) % groups;
 }

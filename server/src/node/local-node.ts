@@ -111,7 +111,6 @@ export class LocalNode {
       contexts: (g) => machines[g]!.contexts,
       tokens,
       metrics: o.metrics,
-      logger: o.logger,
     });
     return new LocalNode(service, hub, host, storage, tokens);
   }

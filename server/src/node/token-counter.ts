@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { MessageInput } from '@fastpaca/contract';
 import { Piscina } from 'piscina';
 import type { PreparedMessage, TokenEstimator } from '../context/index.js';
-import { loadEstimator, prepareMessage } from '../context/index.js';
+import { loadEstimator, preparedWithCounts, prepareMessage } from '../context/index.js';
+import { AppError } from '../errors/app-error.js';
 
 /**
  * Counts tokens before a message enters the log, so replicas never do. Small
@@ -12,16 +13,18 @@ import { loadEstimator, prepareMessage } from '../context/index.js';
  * event loop.
  */
 export class TokenCounter {
+  private closing = false;
+
   private constructor(
     readonly estimator: TokenEstimator,
     private readonly pool: Piscina | undefined,
-    private readonly inlineBytesMax: number,
+    private readonly inlineCharsMax: number,
     private readonly onOffload: (() => void) | undefined,
   ) {}
 
   static async create(
     spec: string,
-    options: { inline_bytes_max?: number; threads_max?: number; onOffload?: () => void } = {},
+    options: { inline_chars_max?: number; threads_max?: number; onOffload?: () => void } = {},
   ) {
     const estimator = await loadEstimator(spec);
     const worker = new URL('./token-worker.js', import.meta.url);
@@ -36,29 +39,37 @@ export class TokenCounter {
           maxQueue: 1_000,
         })
       : undefined;
-    return new TokenCounter(estimator, pool, options.inline_bytes_max ?? 16 * 1024, options.onOffload);
+    return new TokenCounter(estimator, pool, options.inline_chars_max ?? 16 * 1024, options.onOffload);
   }
 
   async prepare(input: MessageInput): Promise<PreparedMessage> {
     if (input.token_count !== undefined || !this.pool) return prepareMessage(this.estimator, input);
-    let size = 0;
+    let chars = 0;
     for (const part of input.parts) {
-      size += typeof part.text === 'string' ? part.text.length : JSON.stringify(part).length;
-      if (size > this.inlineBytesMax) break;
+      chars += typeof part.text === 'string' ? part.text.length : JSON.stringify(part).length;
+      if (chars > this.inlineCharsMax) break;
     }
-    if (size <= this.inlineBytesMax) return prepareMessage(this.estimator, input);
+    if (chars <= this.inlineCharsMax) return prepareMessage(this.estimator, input);
+    if (this.closing) throw new AppError('unavailable', 'node is shutting down', undefined, 1);
     this.onOffload?.();
-    const partTokens = (await this.pool.run(input.parts)) as number[];
-    return {
-      role: input.role,
-      parts: input.parts,
-      metadata: input.metadata ?? {},
-      token_count: partTokens.reduce((sum, n) => sum + n, 0),
-      part_tokens: partTokens,
-    };
+    let partTokens: number[];
+    try {
+      partTokens = (await this.pool.run(input.parts)) as number[];
+    } catch (error) {
+      // The pool's queue is bounded: beyond it, large messages are shed, not queued without limit.
+      if (this.closing) throw new AppError('unavailable', 'node is shutting down', undefined, 1);
+      throw new AppError(
+        'rate_limited',
+        `too many large messages are being counted (${(error as Error).message}); retry`,
+        undefined,
+        1,
+      );
+    }
+    return preparedWithCounts(input, partTokens);
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.pool?.destroy();
   }
 }

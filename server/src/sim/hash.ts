@@ -1,12 +1,6 @@
-/** FNV-1a over bytes: a cheap fingerprint for comparing entries across replicas. */
-export function fnv1a(data: Uint8Array, seed = 0x811c9dc5): number {
-  let h = seed >>> 0;
-  for (let i = 0; i < data.length; i++) {
-    h ^= data[i]!;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
+import { fnv1a } from '../util/fnv1a.js';
+
+export { fnv1a };
 
 /** Fingerprint of an entry's type and payload. */
 export function entryHash(type: 'normal' | 'conf_change', data: Uint8Array): number {

@@ -40,6 +40,8 @@ export interface Subscription {
   /** Last version fully delivered to this subscriber. */
   version: number;
   lastPongAt: number;
+  /** When the scoped token the connection was opened with expires (epoch ms); undefined for the API key. */
+  expiresAt: number | undefined;
   closed: boolean;
   readonly sink: StreamSink;
 }
@@ -85,7 +87,7 @@ export class StreamHub {
 
   subscribe(
     contextId: string,
-    options: { cursor: number | undefined; includeMessages: boolean },
+    options: { cursor: number | undefined; includeMessages: boolean; expiresAt?: number | undefined },
     sink: StreamSink,
   ): SubscribeOutcome {
     const status = this.options.statusOf(contextId);
@@ -95,6 +97,7 @@ export class StreamHub {
       includeMessages: options.includeMessages,
       version: status.version,
       lastPongAt: this.options.now(),
+      expiresAt: options.expiresAt,
       closed: false,
       sink,
     };
@@ -113,9 +116,22 @@ export class StreamHub {
         return { ok: false, reason: 'gap' };
       }
       sub.version = cursor;
+      // A replay is one burst, which the socket's own check does not count; bound it
+      // here so a reconnecting client cannot queue the whole buffer at once.
+      let replayed = 0;
       for (const group of this.replay.after(contextId, cursor)) {
         this.deliver(sub, group);
         if (sub.closed) return { ok: true, subscription: sub };
+        const encoded = group.encoded;
+        replayed += sub.includeMessages ? encoded.wire.length : encoded.wireWithoutMessages.length;
+        if (replayed > this.options.send_buffer_bytes_max && sub.version < status.version) {
+          this.closeSub(
+            sub,
+            'slow_consumer',
+            'replay exceeds the send buffer; reconnect from your last version',
+          );
+          return { ok: true, subscription: sub };
+        }
       }
     }
     if (status.tombstoned) {
@@ -157,6 +173,11 @@ export class StreamHub {
       for (const sub of subs) {
         if (now - sub.lastPongAt > this.options.pong_timeout_ms) {
           this.closeSub(sub, 'heartbeat_timeout', 'no pong within the heartbeat timeout');
+          continue;
+        }
+        // A scoped token opens a stream only for its lifetime; the client reconnects with a fresh one.
+        if (sub.expiresAt !== undefined && now >= sub.expiresAt) {
+          this.closeSub(sub, 'unauthorized', 'token expired');
           continue;
         }
         const status = this.options.statusOf(sub.contextId);

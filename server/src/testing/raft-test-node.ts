@@ -20,7 +20,7 @@ import pino from 'pino';
 import { RaftHost } from '../consensus/raft-host.js';
 import { TcpTransport } from '../consensus/tcp-transport.js';
 import { WalRaftStorage } from '../consensus/wal-storage.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import type { GroupStateMachine } from '../node/replicator.js';
 import { validateRaftConfig } from '../raft/index.js';
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Authorizer } from '../../src/auth/authorizer.js';
 import { secretEquals, TokenSigner } from '../../src/auth/scoped-token.js';
-import { AppError } from '../../src/http/app-error.js';
+import { AppError } from '../../src/errors/app-error.js';
 
 const KEY = 'k'.repeat(32);
 

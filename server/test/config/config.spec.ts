@@ -25,7 +25,7 @@ describe('config – environment', () => {
     });
   });
 
-  it('parses every SPEC variable', () => {
+  it('parses every documented variable', () => {
     const c = loadConfig({
       PORT: '4100',
       HOST: '127.0.0.1',

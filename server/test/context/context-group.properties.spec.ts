@@ -28,7 +28,7 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /**
- * Applies a script and checks every step against the rules of SPEC §2, §4
+ * Applies a script and checks every step against the rules of the data model and window policies (docs/api.md)
  * and §7. Returns nothing; every violation throws with a readable message.
  */
 function runAndCheck(script: readonly ContextCommand[]): void {

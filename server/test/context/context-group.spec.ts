@@ -202,7 +202,7 @@ describe('ContextGroup append – idempotency keys', () => {
   });
 });
 
-describe('ContextGroup last_n – SPEC §4 by hand', () => {
+describe('ContextGroup last_n – the documented example by hand', () => {
   it('budget 100, ratio 0.7, 30-token messages: the 3rd append drops the oldest', () => {
     const group = groupWith({ token_budget: 100, trigger_ratio: 0.7 });
     must(group.apply(append('ctx', [msg(30)])));

@@ -379,6 +379,22 @@ describe('non-API endpoints and malformed requests', () => {
       'content-type': 'application/json',
     });
     expect(proto.status).toBe(400);
-    for (const r of [bad, plain, unknown, proto]) expect(JSON.stringify(r.body)).not.toMatch(/at .*\.js:\d+/);
+    const badUrl = await api.get('/v1/contexts/%E0%A4%A');
+    expect(badUrl).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    const longId = await api.get(`/v1/contexts/${'x'.repeat(3_000)}`);
+    expect(longId.status).toBe(400);
+    expect(longId.body.error).toBe('invalid_request');
+    const nested = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const deep = await api.call(
+      'POST',
+      `/v1/contexts/${id}/messages`,
+      `{"message":{"role":"user","parts":[{"type":"data","value":${nested}}]}}`,
+      { 'content-type': 'application/json' },
+    );
+    expect(deep.status).toBe(400);
+    expect(deep.body.message).toContain('nested deeper than 64 levels');
+    for (const r of [bad, plain, unknown, proto, badUrl, longId, deep]) {
+      expect(JSON.stringify(r.body)).not.toMatch(/at .*\.js:\d+/);
+    }
   });
 });

@@ -50,7 +50,6 @@ describe('node – no leader', () => {
       contexts: (g) => machines[g]!.contexts,
       tokens: await TokenCounter.create('chars:4'),
       metrics,
-      logger,
       groups: 1,
     });
     const hub = new StreamHub({

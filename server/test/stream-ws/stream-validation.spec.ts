@@ -75,7 +75,7 @@ describe('stream route – request validation', () => {
     expect(res.status).toBe(426);
     expect(res.headers.get('content-type')).toContain('application/json');
     const body = (await res.json()) as { error: string; message: string };
-    expect(body.error).toBe('invalid_request');
+    expect(body.error).toBe('upgrade_required');
     expect(body.message).toMatch(/websocket/i);
   });
 });

@@ -214,8 +214,51 @@ describe('stream hub – replay then live', () => {
     expect(late.frames).toEqual([{ type: 'gap', version: 8, expected: 2, actual: 8 }]);
   });
 
+  it('a replay larger than the send buffer stops at the bound; reconnecting from the last version continues', () => {
+    const { hub, statuses, publishVersion } = makeHub({ send_buffer_bytes_max: 1_000 });
+    statuses.set('c', { version: 0, tombstoned: false });
+    for (let v = 1; v <= 40; v++) publishVersion('c', v);
+    const seen: unknown[] = [];
+    let cursor = 0;
+    for (let attempt = 0; attempt < 40 && cursor < 40; attempt++) {
+      const sink = new MemorySink();
+      hub.subscribe('c', { cursor, includeMessages: true }, sink);
+      const versions = sink.versions() as number[];
+      if (cursor < 40 - versions.length) expect(sink.closed?.code).toBe(streamCloseCodes.slow_consumer);
+      seen.push(...versions);
+      cursor = versions.at(-1) ?? cursor;
+    }
+    expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
+  it('closes a stream opened with a scoped token when the token expires', () => {
+    const { hub, statuses, advance } = makeHub();
+    statuses.set('c', { version: 0, tombstoned: false });
+    const tokenSink = new MemorySink();
+    const keySink = new MemorySink();
+    const token = hub.subscribe(
+      'c',
+      { cursor: undefined, includeMessages: true, expiresAt: 45_000 },
+      tokenSink,
+    );
+    const key = hub.subscribe('c', { cursor: undefined, includeMessages: true }, keySink);
+    advance(30_000);
+    if (token.ok) hub.pong(token.subscription);
+    if (key.ok) hub.pong(key.subscription);
+    hub.heartbeat();
+    expect(tokenSink.closed).toBeUndefined();
+    advance(30_000);
+    if (key.ok) hub.pong(key.subscription);
+    hub.heartbeat();
+    expect(tokenSink.closed?.code).toBe(streamCloseCodes.unauthorized);
+    expect(keySink.closed).toBeUndefined();
+  });
+
   it('replay memory stays bounded in total across many contexts', () => {
-    const { hub, statuses, publishVersion } = makeHub({ replay_frames_total_max: 500 });
+    const { hub, statuses, publishVersion } = makeHub({
+      replay_frames_total_max: 500,
+      send_buffer_bytes_max: 1e6,
+    });
     for (let c = 0; c < 50; c++) {
       statuses.set(`c${c}`, { version: 0, tombstoned: false });
       for (let v = 1; v <= 20; v++) publishVersion(`c${c}`, v);

@@ -25,15 +25,23 @@ export function countMessage(estimator: TokenEstimator, parts: readonly Part[]):
  * otherwise the parts are counted once, here, before the log.
  */
 export function prepareMessage(estimator: TokenEstimator, input: MessageInput): PreparedMessage {
-  const metadata = input.metadata ?? {};
   if (input.token_count !== undefined) {
-    return { role: input.role, parts: input.parts, metadata, token_count: input.token_count };
+    return {
+      role: input.role,
+      parts: input.parts,
+      metadata: input.metadata ?? {},
+      token_count: input.token_count,
+    };
   }
-  const partTokens = countParts(estimator, input.parts);
+  return preparedWithCounts(input, countParts(estimator, input.parts));
+}
+
+/** The prepared form of a message whose parts were already counted (e.g. on a worker thread). */
+export function preparedWithCounts(input: MessageInput, partTokens: number[]): PreparedMessage {
   return {
     role: input.role,
     parts: input.parts,
-    metadata,
+    metadata: input.metadata ?? {},
     token_count: partTokens.reduce((sum, n) => sum + n, 0),
     part_tokens: partTokens,
   };
