@@ -9,7 +9,7 @@ export default defineConfig({
     testTransformMode: { ssr: ['**/*'] },
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Each file starts its own server process; two at once is what 2 cores take.
+    // Each file starts its own server process; two at once keeps small CI machines responsive.
     maxWorkers: 2,
   },
 });

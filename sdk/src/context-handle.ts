@@ -120,7 +120,11 @@ export class ContextHandle {
     return result;
   }
 
-  /** Atomically replaces the LLM window (e.g. a summary plus recent messages). The log is untouched. */
+  /**
+   * Atomically replaces the LLM window (e.g. a summary plus recent messages). The log is untouched.
+   * Compaction is not idempotent, so it is retried only when the server proves it took no effect;
+   * after a timeout or a lost connection the error reaches the caller (re-read the window to see).
+   */
   async compact(
     replacement: readonly AppendableMessage[],
     options: CompactOptions = {},
@@ -128,7 +132,7 @@ export class ContextHandle {
     const body: RouteBody<'compact'> = { replacement: replacement.map(toMessageInput) };
     if (options.ifVersion !== undefined) body.if_version = options.ifVersion;
     const result: RouteResult<'compact'> = (
-      await this.core.transport.call('compact', { id: this.id, body }, options)
+      await this.core.transport.call('compact', { id: this.id, body }, { ...options, idempotent: false })
     ).body;
     return result;
   }

@@ -44,6 +44,7 @@ export {
   type AppendableMessage,
   type FastpacaUIMessage,
   type ToUIMessagesOptions,
+  toMessageInput,
   toUIMessages,
   type UIMessageLike,
   uiMessageIdKey,
@@ -74,3 +75,6 @@ export type {
   Subscription,
   SubscriptionListener,
 } from './stream/subscription.js';
+
+/** A random UUID v4 (also where `crypto.randomUUID` is unavailable), e.g. for idempotency keys or optimistic ids. */
+export { randomId } from './util/random-id.js';

@@ -1,8 +1,8 @@
 import type { Part } from '@fastpaca/sdk';
+import { randomId } from '@fastpaca/sdk';
 import { assert, isAbortError, toError } from './assert.js';
 import type { LocalMessage } from './context-state.js';
 import type { ContextStore } from './context-store.js';
-import { randomId } from './random-id.js';
 import { readTextStream } from './text-stream.js';
 
 /**

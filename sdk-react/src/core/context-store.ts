@@ -10,6 +10,7 @@ import type {
   SubscriptionEnd,
   SubscriptionEvent,
 } from '@fastpaca/sdk';
+import { randomId, toMessageInput } from '@fastpaca/sdk';
 import { assert, isAbortError, toError } from './assert.js';
 import { type ContextAction, type ContextLimits, contextReducer } from './context-reducer.js';
 import {
@@ -19,7 +20,6 @@ import {
   type ViewStatus,
 } from './context-state.js';
 import { type ContextMessage, MessageViewBuilder } from './message-view.js';
-import { randomId } from './random-id.js';
 
 export interface ContextStoreOptions extends ContextLimits {
   /** Messages of the first page, read when the view starts (1–1000). */
@@ -85,6 +85,7 @@ export class ContextStore {
   private disposedFlag = false;
   /** Bumped on every start and stop: results of reads begun under an older generation are dropped. */
   private generation = 0;
+  private loads = 0;
   private subscription: Subscription | undefined;
   private requests: AbortController | undefined;
   private teardownTimer: ReturnType<typeof setTimeout> | undefined;
@@ -245,18 +246,21 @@ export class ContextStore {
    */
   private async load(generation: number): Promise<void> {
     const signal = this.requests!.signal;
+    // A reset can start a load while an older one is still reading; only the newest may land.
+    const attempt = ++this.loads;
+    const current = () => generation === this.generation && attempt === this.loads;
     try {
       const context = await this.handle.get({ signal });
-      if (generation !== this.generation) return;
+      if (!current()) return;
       if (!this.subscription && context.status !== 'tombstoned') this.openStream(generation, context);
       const [messages, window] = await Promise.all([
         this.latestPage(context.last_seq, signal),
         this.handle.context({ signal }),
       ]);
-      if (generation !== this.generation) return;
+      if (!current()) return;
       this.dispatch({ type: 'loaded', context, messages, window });
     } catch (error) {
-      if (generation !== this.generation || isAbortError(error)) return;
+      if (!current() || isAbortError(error)) return;
       this.dispatch({ type: 'failed', error: toError(error) });
     }
   }
@@ -388,15 +392,11 @@ export class ContextStore {
   }
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The optimistic row of a message about to be appended, shaped as the log will store it. */
 function localFromAppendable(message: AppendableMessage): LocalMessage {
   const uiId = typeof (message as { id?: unknown }).id === 'string' ? (message as { id: string }).id : null;
-  const metadata = isPlainObject(message.metadata) ? { ...message.metadata } : {};
-  if (uiId !== null) metadata.ui_message_id = uiId;
+  // The same wire form the SDK sends, so the optimistic row matches the stored one.
+  const metadata = { ...(toMessageInput(message).metadata ?? {}) };
   return {
     id: uiId ?? randomId(),
     role: message.role,

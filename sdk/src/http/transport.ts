@@ -40,6 +40,8 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
   /** Overrides the client's retry policy for this call. */
   retry?: RetryOptions | undefined;
+  /** False when applying the request twice would differ from applying it once (see `withRetry`). */
+  idempotent?: boolean;
 }
 
 export interface TransportOptions {
@@ -116,7 +118,7 @@ export class Transport {
         }
       },
       options.retry ?? this.options.retry,
-      { signal: options.signal, random: this.options.random },
+      { signal: options.signal, random: this.options.random, idempotent: options.idempotent ?? true },
     );
   }
 

@@ -7,6 +7,18 @@ import { type RetryOptions, retryDelay } from './retry-policy.js';
 export interface RetryContext {
   signal?: AbortSignal | undefined;
   random: () => number;
+  /**
+   * False for writes that must not be applied twice (compaction): only errors
+   * proving the request took no effect are retried — a 429, or a 503 whose
+   * details say `outcome: "not_applied"` — never a timeout or a lost connection.
+   */
+  idempotent?: boolean;
+}
+
+function provablyNotApplied(error: FastpacaError): boolean {
+  if (RateLimitedError.isInstance(error)) return true;
+  const details = error.details as { outcome?: unknown } | undefined;
+  return UnavailableError.isInstance(error) && details?.outcome === 'not_applied';
 }
 
 /**
@@ -25,6 +37,7 @@ export async function withRetry<T>(
     } catch (error) {
       const last = index + 1 >= options.maxAttempts;
       if (last || !FastpacaError.isInstance(error) || !error.isRetryable) throw error;
+      if (context.idempotent === false && !provablyNotApplied(error)) throw error;
       if (context.signal?.aborted) throw abortReason(context.signal);
       const retryAfter =
         RateLimitedError.isInstance(error) || UnavailableError.isInstance(error)

@@ -102,6 +102,34 @@ describe('Transport – retries', () => {
     expect(new Set(calls.map((c) => c.headers.get('idempotency-key'))).size).toBe(1);
   });
 
+  it('compaction is retried only when the server proves it took no effect', async () => {
+    const replacement = [{ role: 'system', parts: [{ type: 'text', text: 'summary' }] }];
+    const unknown = { status: 503, body: { ...errorBody('unavailable'), details: { outcome: 'unknown' } } };
+    const notApplied = {
+      status: 503,
+      body: { ...errorBody('unavailable'), details: { outcome: 'not_applied' } },
+    };
+    const ok = { status: 200, body: { version: 9 } };
+
+    const retried = scriptedFetch([{ status: 429, body: errorBody('rate_limited') }, notApplied, ok]);
+    expect(await handle(retried.fetch).compact(replacement)).toEqual({ version: 9 });
+    expect(retried.calls).toHaveLength(3);
+
+    const ambiguous = scriptedFetch([unknown, ok]);
+    const error = await handle(ambiguous.fetch)
+      .compact(replacement)
+      .catch((e: unknown) => e);
+    expect(UnavailableError.isInstance(error)).toBe(true);
+    expect(ambiguous.calls).toHaveLength(1);
+
+    const lost = scriptedFetch([new TypeError('fetch failed'), ok]);
+    const lostError = await handle(lost.fetch)
+      .compact(replacement)
+      .catch((e: unknown) => e);
+    expect(NetworkError.isInstance(lostError)).toBe(true);
+    expect(lost.calls).toHaveLength(1);
+  });
+
   it('a 200 on append means the key was seen before: replayed', async () => {
     const { fetch } = scriptedFetch([{ status: 200, body: appendOk.body }]);
     const result = await handle(fetch).append(
