@@ -5,7 +5,7 @@ export default defineConfig({
     include: ['test/**/*.spec.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Browsers and servers are heavy on a 2-core machine; one file at a time.
+    // Each file runs a browser and servers: one file at a time keeps small CI machines responsive.
     fileParallelism: false,
   },
 });
