@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of `/proc/<pid>/stat` times. */
 const ticksPerSecond = (() => {
@@ -16,6 +16,57 @@ export function cpuSeconds(pid: number): number {
   // The command name may contain spaces; fields are counted after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** User + system CPU seconds of one thread; the main thread's id is the process id (Linux). */
+export function threadCpuSeconds(pid: number, tid = pid): number {
+  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** Process ids mapped to their parents, for every process visible in /proc. */
+function parentsByPid(): Map<number, number> {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // The process exited between the listing and the read.
+    }
+  }
+  return parents;
+}
+
+/**
+ * CPU seconds of a process and all its live descendants, e.g. a database
+ * server and its per-connection backends. Descendants that already exited
+ * are not counted, so take both samples while the same children are alive.
+ */
+export function processTreeCpuSeconds(rootPid: number): number {
+  const parents = parentsByPid();
+  const inTree = new Set([rootPid]);
+  // Parents may be listed after their children, so repeat until nothing joins (bounded by the tree's depth).
+  for (let grew = true, rounds = 0; grew && rounds < 64; rounds++) {
+    grew = false;
+    for (const [pid, parent] of parents) {
+      if (!inTree.has(pid) && inTree.has(parent)) {
+        inTree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  let total = 0;
+  for (const pid of inTree) {
+    try {
+      total += cpuSeconds(pid);
+    } catch {
+      // Exited since the listing.
+    }
+  }
+  return total;
 }
 
 function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {

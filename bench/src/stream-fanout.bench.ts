@@ -8,11 +8,14 @@
  *   npm run -w @fastpaca/bench stream -- [--subscribers 500] [--rate 1000]
  *     [--warmup 5] [--duration 20] [--rounds 3] [--processes 2] [--client raw|ws]
  *     [--only fastpaca|baseline] [--baseline prepared|batched|naive] [--server-profile <dir>]
+ *     [--json <file>]
  *
+ * `--json` also writes the median rounds as JSON (the full suite's runner reads it).
  * Needs a built server (`npx nx run @fastpaca/server:build`). Linux only (CPU
  * and RSS are read from /proc).
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -34,6 +37,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     baseline: { type: 'string', default: 'prepared' },
     'server-profile': { type: 'string' },
+    json: { type: 'string' },
   },
 });
 
@@ -486,6 +490,43 @@ async function main(): Promise<void> {
       `Target p99 ≤ 50 ms after the ack: ${p99(fastpaca) <= 50 ? 'met' : 'MISSED'} (${f2(p99(fastpaca))} ms); ` +
         `missed frames in all rounds: ${missed}. After the send (append latency included): ` +
         `p99 ${f2(fastpaca.from_send.percentile(99))} ms.`,
+    );
+  }
+  if (args.json) {
+    const summary = (r: Result, i: number) => ({
+      name: r.name,
+      achieved_rate: r.achieved_rate,
+      after_ack_ms: {
+        p50: r.from_ack.percentile(50),
+        p95: r.from_ack.percentile(95),
+        p99: r.from_ack.percentile(99),
+        max: r.from_ack.max_ms,
+      },
+      after_send_ms: { p50: r.from_send.percentile(50), p99: r.from_send.percentile(99) },
+      append_ms: {
+        p50: r.append_ms.percentile(50),
+        p95: r.append_ms.percentile(95),
+        p99: r.append_ms.percentile(99),
+      },
+      frames_per_s: r.frames_per_s,
+      message_frames: r.message_frames,
+      expected_message_frames: r.expected_message_frames,
+      missed: r.missed,
+      duplicates: r.duplicates,
+      out_of_order: r.out_of_order,
+      unexpected: r.unexpected,
+      errors: r.errors,
+      server_cpu_percent: r.server_cpu_percent,
+      server_peak_rss_bytes: r.server_peak_rss_bytes,
+      run_queue_wait_percent: r.server_run_queue_wait_percent,
+      machine_cpu_stall_percent: r.machine_cpu_stall_percent,
+      subscriber_cpu_percent: r.loadgen_cpu_percent,
+      rounds_after_ack_p99_ms: rounds[i]!.map(p99),
+      missed_all_rounds: rounds[i]!.reduce((n, x) => n + x.missed, 0),
+    });
+    writeFileSync(
+      args.json,
+      JSON.stringify({ options, targets: results.map((r, i) => summary(r, i)) }, null, 2),
     );
   }
   process.exit(0);
