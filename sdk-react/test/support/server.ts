@@ -1,5 +1,9 @@
 import { type ServerProcess, type StartServerOptions, startServerProcess } from '@fastpaca/server/testing';
 
+export {
+  stopServerProcess as stopServer,
+  uniqueContextId as uniqueId,
+} from '@fastpaca/server/testing';
 export type { ServerProcess };
 
 /** A real server process with a deterministic token estimator (one token per character). */
@@ -8,20 +12,6 @@ export function startServer(options: StartServerOptions = {}): Promise<ServerPro
     ...options,
     env: { FASTPACA_TOKEN_ESTIMATOR: 'chars:1', ...options.env },
   });
-}
-
-export async function stopServer(server: ServerProcess | undefined): Promise<void> {
-  if (!server) return;
-  await server.stop();
-  server.cleanup();
-}
-
-let counter = 0;
-
-/** A context id no other test uses. */
-export function uniqueId(prefix: string): string {
-  counter++;
-  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
 }
 
 export const text = (value: string, role = 'user') => ({ role, parts: [{ type: 'text', text: value }] });

@@ -107,3 +107,18 @@ export async function startServerProcess(options: StartServerOptions = {}): Prom
     },
   };
 }
+
+/** Stops a server a test started, if it did, and removes its data directory. */
+export async function stopServerProcess(server: ServerProcess | undefined): Promise<void> {
+  if (!server) return;
+  await server.stop();
+  server.cleanup();
+}
+
+let idCounter = 0;
+
+/** A context id that no other test, in this process or another, uses. */
+export function uniqueContextId(prefix: string): string {
+  idCounter++;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${idCounter}`;
+}
