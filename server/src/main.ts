@@ -20,9 +20,6 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) exitWith(error.message);
     throw error;
   }
-  if (config.archiver_enabled) {
-    exitWith('FASTPACA_ARCHIVER_ENABLED: the Postgres archiver is not available in this version; unset it');
-  }
   if (config.cluster_seed.length > 0) {
     exitWith('FASTPACA_CLUSTER_SEED: multi-node clusters are not available in this version; unset it');
   }
@@ -57,6 +54,16 @@ async function main(): Promise<void> {
         pong_timeout_ms: config.stream_pong_timeout_ms,
       },
       proposal_timeout_ms: config.request_timeout_ms,
+      ...(config.archiver_enabled &&
+        config.database_url && {
+          archive: {
+            database_url: config.database_url,
+            migrate: config.migrate_on_boot,
+            flush_interval_ms: config.archive_flush_interval_ms,
+            batch_size: config.archive_batch_size,
+            tail_keep: config.tail_keep,
+          },
+        }),
     });
   } catch (error) {
     if (error instanceof EstimatorSpecError) exitWith(`FASTPACA_TOKEN_ESTIMATOR: ${error.message}`);

@@ -8,6 +8,7 @@ import type {
   TailResponse,
   Window,
 } from '@fastpaca/contract';
+import type { ArchiveStore } from '../archive/archive-store.js';
 import type {
   AppendValue,
   Applied,
@@ -32,6 +33,8 @@ export interface ContextNodeOptions {
   contexts: (group: number) => ContextGroup;
   tokens: TokenCounter;
   metrics: Metrics;
+  /** Where messages trimmed from memory are read back from; without it such pages answer 503. */
+  archive?: ArchiveStore;
   now?: () => number;
   groups?: number;
 }
@@ -132,26 +135,42 @@ export class ContextNode implements ContextService {
   async tail(id: string, offset: number, limit: number): Promise<TailResponse> {
     const page = (await this.read(id)).tail(id, offset, limit);
     if (!page) throw notFound(id);
-    return { messages: this.withArchive(id, page) };
+    return { messages: await this.withArchive(id, page) };
   }
 
   async messages(id: string, afterSeq: number, limit: number): Promise<MessagesPage> {
     const page = (await this.read(id)).messagesAfter(id, afterSeq, limit);
     if (!page) throw notFound(id);
-    return { messages: this.withArchive(id, page), next_after_seq: page.next_after_seq };
+    return { messages: await this.withArchive(id, page), next_after_seq: page.next_after_seq };
   }
 
-  /** Pages reaching below the retained tail need the archive, which this node does not have. */
-  private withArchive(id: string, page: LogPage): LogPage['messages'] {
-    if (page.archived_range) {
+  /** Pages reaching below the retained tail read that part from the archive. */
+  private async withArchive(id: string, page: LogPage): Promise<LogPage['messages']> {
+    const range = page.archived_range;
+    if (!range) return page.messages;
+    const span = `messages ${range.from_seq}..${range.to_seq} of ${id}`;
+    if (!this.o.archive) throw new AppError('unavailable', `${span} are only in the archive`, undefined, 1);
+    let archived: LogPage['messages'];
+    try {
+      archived = await this.o.archive.range(id, range.from_seq, range.to_seq);
+    } catch (error) {
       throw new AppError(
         'unavailable',
-        `messages ${page.archived_range.from_seq}..${page.archived_range.to_seq} of ${id} are only in the archive`,
+        `${span} are in the archive, which cannot be read now: ${(error as Error).message}`,
         undefined,
         1,
       );
     }
-    return page.messages;
+    // Trimming only follows an acknowledged insert, so a short answer means the archive lost rows.
+    if (archived.length !== range.to_seq - range.from_seq + 1) {
+      throw new AppError(
+        'unavailable',
+        `${span}: the archive returned ${archived.length} of ${range.to_seq - range.from_seq + 1}`,
+        undefined,
+        1,
+      );
+    }
+    return [...archived, ...page.messages];
   }
 
   async window(id: string, options: { budget_tokens?: number; if_version?: number }): Promise<Window> {

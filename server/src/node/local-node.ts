@@ -1,13 +1,16 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { PgArchiveStore } from '../archive/archive-store.js';
+import { Archiver } from '../archive/archiver.js';
 import { RaftHost } from '../consensus/raft-host.js';
 import { RaftMetrics } from '../consensus/raft-metrics.js';
 import type { RaftStorage } from '../consensus/raft-storage.js';
 import { WalRaftStorage } from '../consensus/wal-storage.js';
+import type { AckArchivedValue, Applied } from '../context/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { validateRaftConfig } from '../raft/index.js';
 import { StreamHub } from '../stream/stream-hub.js';
-import { ContextMachine } from './context-machine.js';
+import { ContextMachine, encodeCommand } from './context-machine.js';
 import { ContextNode } from './context-node.js';
 import { GROUP_COUNT, groupOf } from './group-router.js';
 import { TokenCounter } from './token-counter.js';
@@ -27,6 +30,14 @@ export interface LocalNodeOptions {
     pong_timeout_ms: number;
   };
   proposal_timeout_ms: number;
+  /** The Postgres archive; without it every message stays in memory and in snapshots. */
+  archive?: {
+    database_url: string;
+    migrate: boolean;
+    flush_interval_ms: number;
+    batch_size: number;
+    tail_keep: number;
+  };
 }
 
 /**
@@ -42,6 +53,7 @@ export class LocalNode {
     readonly host: RaftHost,
     private readonly storage: RaftStorage,
     private readonly tokens: TokenCounter,
+    private readonly archive: { store: PgArchiveStore; archiver: Archiver } | undefined,
   ) {}
 
   static async start(o: LocalNodeOptions): Promise<LocalNode> {
@@ -106,13 +118,15 @@ export class LocalNode {
       }),
     });
     await host.start();
+    const archive = o.archive && startArchive(o.archive, o, host, machines);
     const service = new ContextNode({
       replicator: host,
       contexts: (g) => machines[g]!.contexts,
       tokens,
       metrics: o.metrics,
+      ...(archive && { archive: archive.store }),
     });
-    return new LocalNode(service, hub, host, storage, tokens);
+    return new LocalNode(service, hub, host, storage, tokens, archive);
   }
 
   /** Linearizable point for a context's group, used before a stream replays. */
@@ -121,8 +135,46 @@ export class LocalNode {
   }
 
   async stop(): Promise<void> {
+    await this.archive?.archiver.stop();
     await this.host.stop();
     await this.storage.close();
     await this.tokens.close();
+    await this.archive?.store.close();
   }
+}
+
+function startArchive(
+  a: NonNullable<LocalNodeOptions['archive']>,
+  o: LocalNodeOptions,
+  host: RaftHost,
+  machines: readonly ContextMachine[],
+): { store: PgArchiveStore; archiver: Archiver } {
+  const store = PgArchiveStore.create(a.database_url, {
+    migrate: a.migrate,
+    onError: (err) => o.logger.warn({ type: 'archive_connection_error', err }, 'archive connection lost'),
+  });
+  const archiver = new Archiver({
+    store,
+    groups: machines.map((m) => m.group),
+    isLeader: (g) => host.isLeader(g),
+    contexts: (g) => machines[g]!.contexts,
+    propose: async (g, command) =>
+      (await host.propose(g, encodeCommand(command))) as Applied<AckArchivedValue>,
+    flush_interval_ms: a.flush_interval_ms,
+    batch_size: a.batch_size,
+    tail_keep: a.tail_keep,
+    metrics: o.metrics,
+    logger: o.logger,
+  });
+  // Migrate at boot when enabled; if Postgres is down, the first flush that reaches it migrates.
+  store
+    .ready()
+    .catch((err: Error) =>
+      o.logger.warn(
+        { type: 'archive_migration_deferred', err },
+        `archive migrations deferred: ${err.message}`,
+      ),
+    );
+  archiver.start();
+  return { store, archiver };
 }
