@@ -99,6 +99,13 @@ describe('schemas – documented examples are accepted', () => {
 });
 
 describe('schemas – bad input is rejected and names the field', () => {
+  it('role with a control character', () => {
+    for (const role of ['us\u0000er', 'user\n', '\u007f']) {
+      expect(issuePaths(MessageInputSchema, { role, parts: [text('x')] })).toContain('role');
+    }
+    expect(MessageInputSchema.parse({ role: 'tool · ünï', parts: [text('x')] }).role).toBe('tool · ünï');
+  });
+
   it('message without role', () => {
     expect(issuePaths(AppendBodySchema, { message: { parts: [text('x')] } })).toContain('message.role');
   });

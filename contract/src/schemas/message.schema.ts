@@ -26,6 +26,8 @@ export const RoleSchema = z
   .string({ required_error: 'role is required' })
   .min(1, 'role must not be empty')
   .max(limits.role_length_max)
+  // Control characters have no business in a role, and Postgres text cannot hold U+0000.
+  .regex(/^\P{Cc}*$/u, 'role must not contain control characters')
   .describe('Free text; commonly `system`, `user`, `assistant` or `tool`.');
 
 export const PartsSchema = z

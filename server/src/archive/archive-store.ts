@@ -1,10 +1,45 @@
 import type { Message } from '@fastpaca/contract';
 import pg from 'pg';
 
-/** One message of one context, as the archiver hands it over. */
+/** One message of one context, encoded for the archive. */
 export interface ArchiveRow {
   context_id: string;
   message: Message;
+  parts_json: string;
+  metadata_json: string;
+  /** Roughly what the row costs to send, to bound a batch in bytes as well as rows. */
+  bytes: number;
+}
+
+/**
+ * `jsonb` cannot hold U+0000, which JSON (and so a message) can. Such a value
+ * is stored as a one-key object holding its JSON text in base64, and decoded
+ * on the way out; a metadata object that happens to look like that wrapper is
+ * wrapped too, so decoding is never ambiguous.
+ */
+const wrapper_key = '$fastpaca_json_base64';
+
+function toJsonb(value: unknown): string {
+  const json = JSON.stringify(value);
+  const looksWrapped =
+    typeof value === 'object' && value !== null && !Array.isArray(value) && wrapper_key in value;
+  if (!json.includes('\\u0000') && !looksWrapped) return json;
+  return JSON.stringify({ [wrapper_key]: Buffer.from(json).toString('base64') });
+}
+
+function fromJsonb<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const keys = Object.keys(value);
+  if (keys.length !== 1 || keys[0] !== wrapper_key) return value;
+  const encoded = (value as Record<string, unknown>)[wrapper_key];
+  return typeof encoded === 'string' ? (JSON.parse(Buffer.from(encoded, 'base64').toString()) as T) : value;
+}
+
+export function archiveRow(context_id: string, message: Message): ArchiveRow {
+  const parts_json = toJsonb(message.parts);
+  const metadata_json = toJsonb(message.metadata);
+  const bytes = context_id.length + message.role.length + parts_json.length + metadata_json.length + 64;
+  return { context_id, message, parts_json, metadata_json, bytes };
 }
 
 /** Where archived messages live; Postgres in production, anything with these three calls in principle. */
@@ -47,6 +82,7 @@ interface MessageRow {
  */
 export class PgArchiveStore implements ArchiveStore {
   private migrated = false;
+  private migrating: Promise<void> | undefined;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -59,13 +95,22 @@ export class PgArchiveStore implements ArchiveStore {
 
   static create(
     url: string,
-    options: { migrate: boolean; onError: (error: Error) => void; connect_timeout_ms?: number },
+    options: {
+      migrate: boolean;
+      onError: (error: Error) => void;
+      connect_timeout_ms?: number;
+      query_timeout_ms?: number;
+    },
   ): PgArchiveStore {
     const pool = new pg.Pool({
       connectionString: url,
       max: 4,
       // Fail fast when Postgres is down: archiving retries on its next tick, reads answer 503.
       connectionTimeoutMillis: options.connect_timeout_ms ?? 2_000,
+      // A Postgres that stops answering (a lock, a silent network) must not stall flushes and shutdown forever.
+      query_timeout: options.query_timeout_ms ?? 30_000,
+      statement_timeout: options.query_timeout_ms ?? 30_000,
+      keepAlive: true,
       idleTimeoutMillis: 30_000,
       application_name: 'fastpaca-archiver',
     });
@@ -79,6 +124,13 @@ export class PgArchiveStore implements ArchiveStore {
    */
   async ready(): Promise<void> {
     if (this.migrated || !this.migrate) return;
+    this.migrating ??= this.runMigrations().finally(() => {
+      this.migrating = undefined;
+    });
+    await this.migrating;
+  }
+
+  private async runMigrations(): Promise<void> {
     const client = await this.pool.connect();
     try {
       for (const sql of migrations) await client.query(sql);
@@ -99,8 +151,8 @@ export class PgArchiveStore implements ArchiveStore {
         rows.map((r) => r.context_id),
         rows.map((r) => r.message.seq),
         rows.map((r) => r.message.role),
-        rows.map((r) => JSON.stringify(r.message.parts)),
-        rows.map((r) => JSON.stringify(r.message.metadata)),
+        rows.map((r) => r.parts_json),
+        rows.map((r) => r.metadata_json),
         rows.map((r) => r.message.token_count),
         rows.map((r) => r.message.inserted_at),
       ],
@@ -119,8 +171,8 @@ export class PgArchiveStore implements ArchiveStore {
     return result.rows.map((r) => ({
       seq: Number(r.seq),
       role: r.role,
-      parts: r.parts,
-      metadata: r.metadata,
+      parts: fromJsonb(r.parts),
+      metadata: fromJsonb(r.metadata),
       token_count: r.token_count,
       inserted_at: r.inserted_at.toISOString(),
     }));

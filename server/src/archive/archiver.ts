@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AckArchivedCommand, AckArchivedValue, Applied, ContextGroup } from '../context/index.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { ArchiveRow, ArchiveStore } from './archive-store.js';
+import { type ArchiveRow, type ArchiveStore, archiveRow } from './archive-store.js';
 
 export interface ArchiverOptions {
   store: ArchiveStore;
@@ -12,6 +12,8 @@ export interface ArchiverOptions {
   propose: (group: number, command: AckArchivedCommand) => Promise<Applied<AckArchivedValue>>;
   flush_interval_ms: number;
   batch_size: number;
+  /** A batch also stops growing at about this many bytes (a message can be as large as the body limit). */
+  batch_bytes_max?: number;
   tail_keep: number;
   metrics: Metrics;
   logger: Logger;
@@ -25,6 +27,9 @@ interface Pending {
 
 /** Failures are logged at most this often, so a Postgres outage does not flood the log. */
 const failure_log_interval_ms = 30_000;
+const batch_bytes_max_default = 32 * 1024 * 1024;
+/** How long stop() waits for a flush in progress (its queries time out on their own later). */
+const stop_wait_ms = 5_000;
 
 /**
  * Copies committed messages to the archive and then tells the group, through
@@ -49,23 +54,28 @@ export class Archiver {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.running,
+      new Promise((resolve) => {
+        timeout = setTimeout(resolve, stop_wait_ms);
+      }),
+    ]);
+    clearTimeout(timeout);
   }
 
   /** One flush; resolves with whether it filled a whole batch (more may be waiting). */
   async flush(): Promise<boolean> {
     const started = performance.now();
-    const batch = this.collect();
-    let full = false;
+    const { batch, more } = this.collect();
     try {
       const rows = batch.flatMap((p) => p.rows);
       if (rows.length === 0) return false;
-      full = rows.length >= this.o.batch_size;
       this.o.metrics.archiveAttempted.inc(rows.length);
       const inserted = await this.o.store.insert(rows);
       this.o.metrics.archiveInserted.inc(inserted);
       await Promise.all(batch.map((p) => this.acknowledge(p)));
-      return full;
+      return more;
     } finally {
       this.o.metrics.archiveFlushDuration.observe(performance.now() - started);
     }
@@ -85,34 +95,47 @@ export class Archiver {
     }, delay);
   }
 
-  /** Up to `batch_size` unarchived messages of the groups led here, and the pending gauges. */
-  private collect(): Pending[] {
+  /**
+   * Up to `batch_size` unarchived messages, and about `batch_bytes_max` bytes
+   * (at least one message), of the groups led here: each context's contiguous
+   * from its `archived_seq`. Also sets the pending gauges, and says whether
+   * anything pending was left out.
+   */
+  private collect(): { batch: Pending[]; more: boolean } {
     const { metrics } = this.o;
     const batch: Pending[] = [];
-    let room = this.o.batch_size;
+    let rowsLeft = this.o.batch_size;
+    let bytesLeft = this.o.batch_bytes_max ?? batch_bytes_max_default;
+    let collected = 0;
     let pendingRows = 0;
     let pendingContexts = 0;
     for (const group of this.o.groups) {
       if (!this.o.isLeader(group)) continue;
       const contexts = this.o.contexts(group);
-      for (const state of contexts.pendingArchive()) {
+      for (const state of contexts.pendingArchiveStates()) {
         const lag = state.last_seq - state.archived_seq;
         pendingRows += lag;
         pendingContexts++;
         metrics.archiveLag.observe(lag);
-        if (room === 0) continue;
-        const messages = contexts.unarchivedMessages(state.id, room);
-        room -= messages.length;
-        batch.push({
-          group,
-          id: state.id,
-          rows: messages.map((message) => ({ context_id: state.id, message })),
-        });
+        if (rowsLeft <= 0 || bytesLeft <= 0) continue;
+        const rows: ArchiveRow[] = [];
+        for (const message of contexts.unarchivedMessages(state.id, rowsLeft)) {
+          const row = archiveRow(state.id, message);
+          if (row.bytes > bytesLeft && collected > 0) {
+            bytesLeft = 0;
+            break;
+          }
+          rows.push(row);
+          collected++;
+          rowsLeft--;
+          bytesLeft -= row.bytes;
+        }
+        if (rows.length > 0) batch.push({ group, id: state.id, rows });
       }
     }
     metrics.archivePendingRows.set(pendingRows);
     metrics.archivePendingContexts.set(pendingContexts);
-    return batch;
+    return { batch, more: collected < pendingRows };
   }
 
   private async acknowledge(p: Pending): Promise<void> {

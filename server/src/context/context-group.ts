@@ -155,6 +155,16 @@ export class ContextGroup {
     return ids.map((id) => this.archiveState(id)!);
   }
 
+  /**
+   * The same contexts without sorting or copying, least recently caught up
+   * first: what the archiver walks on every flush, where order only decides
+   * who goes first and a sort of every pending context would cost more than
+   * the batch it fills.
+   */
+  *pendingArchiveStates(): IterableIterator<ArchiveState> {
+    for (const id of this.unarchived) yield this.archiveState(id)!;
+  }
+
   snapshot(): Uint8Array {
     const bytes = encodeSnapshot(this.contexts, this.snapshotBytesHint);
     this.snapshotBytesHint = bytes.length;

@@ -1,6 +1,6 @@
 import { ContextSchema, MessagesPageSchema, TailResponseSchema } from '@fastpaca/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgArchiveStore } from '../../src/archive/archive-store.js';
+import { archiveRow, PgArchiveStore } from '../../src/archive/archive-store.js';
 import { startTestDatabase, type TestDatabase } from '../../src/testing/postgres.js';
 import { type ServerProcess, startServerProcess } from '../../src/testing/server-process.js';
 import { jsonClient } from '../http/client.js';
@@ -46,7 +46,10 @@ function message(i: number) {
   return {
     role: i % 3 === 0 ? 'assistant' : 'user',
     parts: [
-      { type: 'text', text: `message ${i} — ünïcödé ✓ "quoted" \\ back\nslash` },
+      {
+        type: 'text',
+        text: `message ${i} — ünïcödé ✓ "quoted" \\ back\nslash${i % 5 === 0 ? ' nul \u0000' : ''}`,
+      },
       ...(i % 4 === 0
         ? [{ type: 'tool-call', toolCallId: `call-${i}`, args: { nested: { list: [1, 2.5, null, true] } } }]
         : []),
@@ -171,21 +174,48 @@ describe('PgArchiveStore', () => {
   it('inserts idempotently: rows already archived are not inserted again', async () => {
     const store = PgArchiveStore.create(db.url, { migrate: true, onError: () => {} });
     try {
-      const row = (seq: number) => ({
-        context_id: 'store-direct',
-        message: {
+      const row = (seq: number) =>
+        archiveRow('store-direct', {
           seq,
           role: 'user',
           parts: [{ type: 'text', text: `m${seq}` }],
           metadata: {},
           token_count: 2,
           inserted_at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
-        },
-      });
+        });
       expect(await store.insert([row(1), row(2)])).toBe(2);
       expect(await store.insert([row(1), row(2), row(3)])).toBe(1);
       expect(await store.range('store-direct', 1, 3)).toEqual([row(1), row(2), row(3)].map((r) => r.message));
       expect(await store.range('store-direct', 2, 2)).toEqual([row(2).message]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps values jsonb cannot hold: U+0000 in text and metadata, and metadata shaped like its own wrapper', async () => {
+    const store = PgArchiveStore.create(db.url, { migrate: true, onError: () => {} });
+    try {
+      const messages = [
+        {
+          parts: [{ type: 'text', text: 'nul \u0000 here, and a literal \\u0000' }],
+          metadata: { k: 'v\u0000' },
+        },
+        { parts: [{ type: 'text', text: 'plain' }], metadata: { $fastpaca_json_base64: 'not really' } },
+        { parts: [{ type: 'data', value: { '\u0000key': [1, '\u0000'] } }], metadata: {} },
+      ].map((m, i) => ({
+        ...m,
+        seq: i + 1,
+        role: 'user',
+        token_count: 1,
+        inserted_at: new Date(Date.UTC(2026, 0, 1)).toISOString(),
+      }));
+      expect(await store.insert(messages.map((m) => archiveRow('store-nul', m)))).toBe(3);
+      expect(await store.range('store-nul', 1, 3)).toEqual(messages);
+      // Ordinary values stay ordinary jsonb, queryable in SQL.
+      const [plain] = await db.query<{ text: string }>(
+        "SELECT parts->0->>'text' AS text FROM messages WHERE context_id = 'store-nul' AND seq = 2",
+      );
+      expect(plain?.text).toBe('plain');
     } finally {
       await store.close();
     }
