@@ -51,7 +51,7 @@ export interface ArchiveStore {
   close(): Promise<void>;
 }
 
-/** Idempotent: safe on every boot and from several nodes at once. */
+/** Idempotent, so they run on every boot; an attempt that races another node and fails is retried. */
 const migrations = [
   `CREATE TABLE IF NOT EXISTS messages (
      context_id  text        NOT NULL,
