@@ -1,5 +1,6 @@
 import type { Message } from '@fastpaca/contract';
 import pg from 'pg';
+import { waitAtMost } from '../util/wait-at-most.js';
 
 /** One message of one context, encoded for the archive. */
 export interface ArchiveRow {
@@ -178,7 +179,8 @@ export class PgArchiveStore implements ArchiveStore {
     }));
   }
 
-  async close(): Promise<void> {
-    await this.pool.end();
+  /** Ends the pool; a query stuck in Postgres is not waited for longer than `wait_ms`. */
+  async close(wait_ms = 1_000): Promise<void> {
+    await waitAtMost(this.pool.end(), wait_ms);
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AckArchivedCommand, AckArchivedValue, Applied, ContextGroup } from '../context/index.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { waitAtMost } from '../util/wait-at-most.js';
 import { type ArchiveRow, type ArchiveStore, archiveRow } from './archive-store.js';
 
 export interface ArchiverOptions {
@@ -54,17 +55,10 @@ export class Archiver {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    let timeout: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.running,
-      new Promise((resolve) => {
-        timeout = setTimeout(resolve, stop_wait_ms);
-      }),
-    ]);
-    clearTimeout(timeout);
+    await waitAtMost(this.running, stop_wait_ms);
   }
 
-  /** One flush; resolves with whether it filled a whole batch (more may be waiting). */
+  /** One flush; resolves with whether pending messages were left out (the next flush should follow at once). */
   async flush(): Promise<boolean> {
     const started = performance.now();
     const { batch, more } = this.collect();

@@ -1,4 +1,5 @@
 import { ContextSchema, MessagesPageSchema, TailResponseSchema } from '@fastpaca/contract';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveRow, PgArchiveStore } from '../../src/archive/archive-store.js';
 import { startTestDatabase, type TestDatabase } from '../../src/testing/postgres.js';
@@ -168,6 +169,41 @@ describe('Postgres archive', () => {
     expect(await allMessages('archived-1')).toEqual(before);
     expect((await context('archived-1')).archived_seq).toBe(60);
   });
+});
+
+describe('Postgres archive under a hung database', () => {
+  it('shuts down cleanly and in time while an insert waits on a lock, and archives after restart', async () => {
+    const id = 'archived-hang';
+    expect((await api.put(`/v1/contexts/${id}`, { token_budget: 100_000 })).status).toBe(200);
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE messages IN ACCESS EXCLUSIVE MODE');
+      const attempted = () => metricValue(server.url, 'fastpaca_archive_attempted_total');
+      const before = await attempted();
+      await appendAll(id, 1, 5);
+      // A flush has sent the five rows and its INSERT waits on the lock: no further flush starts.
+      await eventually(attempted, (n) => n >= before + 5);
+      const stuckAt = await attempted();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await attempted()).toBe(stuckAt);
+      expect((await context(id)).archived_seq).toBe(0);
+      const started = performance.now();
+      expect(await server.stop()).toBe(0);
+      expect(performance.now() - started).toBeLessThan(9_000);
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    }
+    server = await startServerProcess({ dataDir: server.dataDir, env: archiveEnv(proxy.rewrite(db.url)) });
+    api = jsonClient(server.url);
+    await eventually(
+      () => context(id),
+      (c) => c.archived_seq === 5,
+    );
+    expectSent(await allMessages(id), 5);
+  }, 60_000);
 });
 
 describe('PgArchiveStore', () => {
