@@ -183,8 +183,8 @@ describe('Postgres archive under a hung database', () => {
       const attempted = () => metricValue(server.url, 'fastpaca_archive_attempted_total');
       const before = await attempted();
       await appendAll(id, 1, 5);
-      // A flush has sent the five rows and its INSERT waits on the lock: no further flush starts.
-      await eventually(attempted, (n) => n >= before + 5);
+      // A flush has sent rows (some or all five) and its INSERT waits on the lock: no further flush starts.
+      await eventually(attempted, (n) => n > before);
       const stuckAt = await attempted();
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(await attempted()).toBe(stuckAt);
