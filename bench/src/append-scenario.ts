@@ -9,12 +9,12 @@ import {
   eachTarget,
   loadTable,
   type Measurement,
-  mainThreadPerRequestUs,
   measure,
   profileSections,
+  progressLine,
   storedCheck,
 } from './load-table.js';
-import { f0, f1, f2, ratio, type ScenarioReport, type SummaryRow, verdict } from './report-format.js';
+import { f0, f2, ratio, type ScenarioReport, type SummaryRow, verdict } from './report-format.js';
 import { createContexts, storedMessages, type Target } from './targets.js';
 
 export interface AppendOptions {
@@ -50,10 +50,7 @@ export async function appendScenario(
     });
     checks.push(storedCheck(m, (await storedMessages(running, ids)) - before, options.connections));
     rows.push(m);
-    console.log(
-      `    ${f0(m.load.ok_per_s)} req/s, p99 ${f2(m.load.latency.p99_ms)} ms, ` +
-        `main thread ${f1(mainThreadPerRequestUs(m))} µs/req, failed ${m.load.failed}`,
-    );
+    console.log(progressLine(m));
   });
 
   const fastpaca = rows.find((m) => m.target.short === 'fastpaca');

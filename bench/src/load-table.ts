@@ -92,6 +92,11 @@ export async function measure(
 export const cpuPerRequestUs = (m: Measurement) =>
   ((m.usage.service_cpu_s + (m.usage.db_cpu_s ?? 0)) / m.load.ok) * 1e6;
 export const mainThreadPerRequestUs = (m: Measurement) => (m.usage.main_thread_cpu_s / m.load.ok) * 1e6;
+
+/** The one-line progress report of a closed-loop measurement. */
+export const progressLine = (m: Measurement) =>
+  `    ${f0(m.load.ok_per_s)} req/s, p99 ${f2(m.load.latency.p99_ms)} ms, ` +
+  `main thread ${f1(mainThreadPerRequestUs(m))} µs/req, failed ${m.load.failed}`;
 const percentOfCore = (cpu_s: number | undefined, m: Measurement) =>
   cpu_s === undefined ? 'n/a' : f0((100 * cpu_s) / m.usage.wall_s);
 

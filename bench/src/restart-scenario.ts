@@ -31,6 +31,7 @@ import {
   table,
   verdict,
 } from './report-format.js';
+import { createContexts, storedMessages, sumOverContexts } from './targets.js';
 
 export interface RestartOptions {
   /** History sizes to measure, e.g. [100_000] or [100_000, 1_000_000]. */
@@ -99,7 +100,7 @@ function archived(postgres: PostgresInstance): Variant {
     },
     settle: async (server, ids, acked) => {
       const started = performance.now();
-      while ((await sumOf(server, ids, 'archived_seq')) < acked) {
+      while ((await sumOverContexts(fastpaca(server), ids, 'archived_seq')) < acked) {
         if (performance.now() - started > archive_settle_timeout_ms)
           throw new Error('the archive did not catch up in time');
         await new Promise((resolve) => setTimeout(resolve, 500));
@@ -108,6 +109,9 @@ function archived(postgres: PostgresInstance): Variant {
     },
   };
 }
+
+/** A restarted server as the shared context helpers address it. */
+const fastpaca = (server: ServerProcess) => ({ url: server.url, name: 'fastpaca' });
 
 async function restart(
   server: ServerProcess,
@@ -135,42 +139,6 @@ function directoryBytes(dir: string): number {
   return total;
 }
 
-async function createContexts(server: ServerProcess, ids: string[], context: unknown): Promise<void> {
-  const body = JSON.stringify(context);
-  for (let i = 0; i < ids.length; i += 50) {
-    await Promise.all(
-      ids.slice(i, i + 50).map(async (id) => {
-        const res = await fetch(`${server.url}/v1/contexts/${id}`, {
-          method: 'PUT',
-          headers: { 'content-type': 'application/json' },
-          body,
-        });
-        await res.arrayBuffer();
-        if (!res.ok) throw new Error(`PUT ${id}: ${res.status}`);
-      }),
-    );
-  }
-}
-
-/** The sum over the contexts of one of their counters (`last_seq`: messages stored). */
-async function sumOf(
-  server: ServerProcess,
-  ids: string[],
-  field: 'last_seq' | 'archived_seq',
-): Promise<number> {
-  let total = 0;
-  for (let i = 0; i < ids.length; i += 50) {
-    const seqs = await Promise.all(
-      ids.slice(i, i + 50).map(async (id) => {
-        const res = await fetch(`${server.url}/v1/contexts/${id}`);
-        return ((await res.json()) as Record<typeof field, number>)[field];
-      }),
-    );
-    for (const s of seqs) total += s;
-  }
-  return total;
-}
-
 export async function measureRestart(
   loadgen: LoadGenerator,
   options: RestartOptions,
@@ -190,7 +158,7 @@ export async function measureRestart(
     console.log(`  restart: ${f0(messages)} messages across ${f0(options.contexts)} contexts ...`);
     server = await startServerProcess({ env });
     try {
-      await createContexts(server, ids, variant.context);
+      await createContexts(fastpaca(server), ids, variant.context);
       const fill = await loadgen.run({
         kind: 'fill',
         base_url: server.url,
@@ -206,7 +174,7 @@ export async function measureRestart(
       const dataBytes = directoryBytes(server.dataDir);
       const afterKill = await restart(server, 'kill', env);
       server = afterKill.server;
-      const stored = await sumOf(server, ids, 'last_seq');
+      const stored = await storedMessages(fastpaca(server), ids);
       const afterStop = await restart(server, 'stop', env);
       server = afterStop.server;
       const run: RestartRun = {

@@ -192,8 +192,12 @@ export function redisTarget(redis: RedisInstance): Target {
 }
 
 /** Creates the contexts (with the shared window configuration) through the target's PUT route. */
-export async function createContexts(target: RunningTarget, ids: string[]): Promise<void> {
-  const body = JSON.stringify(context_config);
+export async function createContexts(
+  target: Pick<RunningTarget, 'url' | 'name'>,
+  ids: string[],
+  config: unknown = context_config,
+): Promise<void> {
+  const body = JSON.stringify(config);
   const batch = 50;
   for (let i = 0; i < ids.length; i += batch) {
     await Promise.all(
@@ -211,7 +215,16 @@ export async function createContexts(target: RunningTarget, ids: string[]): Prom
 }
 
 /** Sum of `last_seq` over the contexts: what the target says it stored. */
-export async function storedMessages(target: RunningTarget, ids: string[]): Promise<number> {
+export function storedMessages(target: Pick<RunningTarget, 'url' | 'name'>, ids: string[]): Promise<number> {
+  return sumOverContexts(target, ids, 'last_seq');
+}
+
+/** Sum of one of the contexts' counters (`last_seq`, or fastpaca's `archived_seq`). */
+export async function sumOverContexts(
+  target: Pick<RunningTarget, 'url' | 'name'>,
+  ids: string[],
+  field: 'last_seq' | 'archived_seq',
+): Promise<number> {
   let total = 0;
   const batch = 50;
   for (let i = 0; i < ids.length; i += batch) {
@@ -219,7 +232,7 @@ export async function storedMessages(target: RunningTarget, ids: string[]): Prom
       ids.slice(i, i + batch).map(async (id) => {
         const res = await fetch(`${target.url}/v1/contexts/${id}`);
         if (!res.ok) throw new Error(`${target.name}: GET ${id}: ${res.status}`);
-        return ((await res.json()) as { last_seq: number }).last_seq;
+        return ((await res.json()) as Record<typeof field, number>)[field];
       }),
     );
     for (const s of seqs) total += s;
