@@ -1,5 +1,6 @@
 import { createClient, type FastpacaClient } from '@fastpaca/sdk';
 import type { ChatSend } from '@fastpaca/sdk-react';
+import type { CompactResult } from '../server/chat-service.js';
 
 /** What the backend says about itself. */
 export interface BackendInfo {
@@ -8,14 +9,8 @@ export interface BackendInfo {
   trigger_ratio: number;
 }
 
-/** The compaction the backend ran on "compact now". */
-export interface CompactResult {
-  compacted: boolean;
-  summarized: number;
-  used_tokens_before: number;
-  used_tokens_after: number;
-  version: number;
-}
+/** The compaction the backend ran on "compact now" (a type only: nothing of the server reaches the bundle). */
+export type { CompactResult } from '../server/chat-service.js';
 
 const chatPath = (id: string) => `/api/chats/${encodeURIComponent(id)}`;
 
