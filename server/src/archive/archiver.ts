@@ -106,7 +106,7 @@ export class Archiver {
     for (const group of this.o.groups) {
       if (!this.o.isLeader(group)) continue;
       const contexts = this.o.contexts(group);
-      for (const state of contexts.pendingArchiveStates()) {
+      for (const state of contexts.pendingArchive()) {
         const lag = state.last_seq - state.archived_seq;
         pendingRows += lag;
         pendingContexts++;

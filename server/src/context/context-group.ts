@@ -147,21 +147,12 @@ export class ContextGroup {
   }
 
   /**
-   * Every context with messages newer than its `archived_seq`, by id, so
-   * every replica (and a restored one) lists them in the same order.
+   * Every context with messages newer than its `archived_seq`, without
+   * sorting or copying, least recently caught up first: the archiver walks
+   * this on every flush, where order only decides who goes first and sorting
+   * every pending context would cost more than the batch it fills.
    */
-  pendingArchive(): ArchiveState[] {
-    const ids = [...this.unarchived].sort();
-    return ids.map((id) => this.archiveState(id)!);
-  }
-
-  /**
-   * The same contexts without sorting or copying, least recently caught up
-   * first: what the archiver walks on every flush, where order only decides
-   * who goes first and a sort of every pending context would cost more than
-   * the batch it fills.
-   */
-  *pendingArchiveStates(): IterableIterator<ArchiveState> {
+  *pendingArchive(): IterableIterator<ArchiveState> {
     for (const id of this.unarchived) yield this.archiveState(id)!;
   }
 

@@ -5,7 +5,7 @@ import { Archiver } from '../../src/archive/archiver.js';
 import { type AckArchivedValue, type Applied, ContextGroup } from '../../src/context/index.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { startTestDatabase, type TestDatabase } from '../../src/testing/postgres.js';
-import { append, msg, must, put } from '../context/fixtures.js';
+import { append, msg, must, pendingById, put } from '../context/fixtures.js';
 
 let db: TestDatabase;
 let store: PgArchiveStore;
@@ -75,7 +75,7 @@ describe('Archiver', () => {
     expect(await archivedSeqs('small')).toEqual([1, 2, 3, 4, 5]);
     expect(group.getContext('big')!.archived_seq).toBe(7);
     expect(group.getContext('small')!.archived_seq).toBe(5);
-    expect(group.pendingArchive()).toEqual([]);
+    expect(pendingById(group)).toEqual([]);
     // tail_keep 2: everything older is served from the archive now.
     expect(group.tail('big', 0, 7)!.archived_range).toEqual({ from_seq: 1, to_seq: 5 });
     expect(await archiver.flush()).toBe(false);

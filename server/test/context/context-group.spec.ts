@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ContextGroup } from '../../src/context/index.js';
-import { append, compact, msg, must, put, windowSeqs } from './fixtures.js';
+import { append, compact, msg, must, pendingById, put, windowSeqs } from './fixtures.js';
 
 function groupWith(config: Parameters<typeof put>[1], id = 'ctx') {
   const group = new ContextGroup();
@@ -495,12 +495,12 @@ describe('ContextGroup ack_archived – trims the retained tail', () => {
     const group = groupWith({ token_budget: 100_000 });
     must(group.apply(put('other', { token_budget: 10 })));
     for (let i = 0; i < 5; i++) must(group.apply(append('ctx', [msg(1)])));
-    expect(group.pendingArchive().map((p) => p.id)).toEqual(['ctx']);
+    expect(pendingById(group).map((p) => p.id)).toEqual(['ctx']);
     expect(group.unarchivedMessages('ctx', 2).map((m) => m.seq)).toEqual([1, 2]);
     must(group.apply({ type: 'ack_archived', id: 'ctx', upto_seq: 3, tail_keep: 100 }));
     expect(group.unarchivedMessages('ctx', 10).map((m) => m.seq)).toEqual([4, 5]);
     must(group.apply({ type: 'ack_archived', id: 'ctx', upto_seq: 5, tail_keep: 100 }));
-    expect(group.pendingArchive()).toEqual([]);
+    expect(pendingById(group)).toEqual([]);
   });
 });
 

@@ -63,3 +63,8 @@ export function must<T>(applied: {
 export function windowSeqs(group: ContextGroup, id: string): (number | null)[] {
   return group.window(id)!.messages.map((m) => m.seq);
 }
+
+/** The contexts waiting for the archive, by id (the group yields them in no fixed order). */
+export function pendingById(group: ContextGroup) {
+  return [...group.pendingArchive()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
