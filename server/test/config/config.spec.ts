@@ -22,6 +22,8 @@ describe('config – environment', () => {
       rate_limit_per_second: 0,
       stream_ping_interval_ms: 30_000,
       stream_pong_timeout_ms: 90_000,
+      // Bounds the log replayed after a crash to ~2,000 × 256 entries.
+      raft_snapshot_entries: 2000,
     });
   });
 
