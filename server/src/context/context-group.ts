@@ -7,7 +7,7 @@ import { assert } from './assert.js';
 import type { ContextCommand } from './commands.js';
 import { contextView } from './context-state.js';
 import type { Applied, CommandValues, ContextView } from './results.js';
-import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { decodeSnapshot, type SnapshotEncoder, snapshotEncoder } from './snapshot.js';
 import {
   type LogPage,
   type MessagesSlice,
@@ -157,9 +157,22 @@ export class ContextGroup {
   }
 
   snapshot(): Uint8Array {
-    const bytes = encodeSnapshot(this.contexts, this.snapshotBytesHint);
-    this.snapshotBytesHint = bytes.length;
-    return bytes;
+    return this.snapshotEncoder().step(Number.POSITIVE_INFINITY)!;
+  }
+
+  /**
+   * Captures the group's state now and encodes it as the encoder is stepped,
+   * so a large group can be snapshotted while commands keep being applied.
+   */
+  snapshotEncoder(): SnapshotEncoder {
+    const encoder = snapshotEncoder(this.contexts, this.snapshotBytesHint);
+    return {
+      step: (deadline) => {
+        const bytes = encoder.step(deadline);
+        if (bytes) this.snapshotBytesHint = bytes.length;
+        return bytes;
+      },
+    };
   }
 
   /** Rebuilds a group from `snapshot()` bytes; throws `SnapshotError` on corrupt or unknown input. */

@@ -56,48 +56,143 @@ type FullWindowTuple = [
 type WindowRecord = number | [seq: number, part_tokens: readonly number[]] | FullWindowTuple;
 
 /**
- * Each context is packed on its own into the packer's reused buffer and
- * copied into one output buffer sized from `size_hint` (the previous
- * snapshot's size): growing a single msgpack buffer to hundreds of megabytes
- * copies it again and again and keeps the collector busy. The hint only
- * affects speed, never the bytes. The body is still one msgpack array.
+ * A snapshot being encoded a slice at a time. The state is captured when the
+ * encoder is created (O(contexts + retained messages) references, no
+ * encoding), and the encoding happens in `step` calls, each returning within
+ * about its time budget. Messages and window entries are never mutated once
+ * stored, so later commands cannot change what was captured: the bytes are
+ * exactly those `encodeSnapshot` would have produced at capture time.
  */
+export interface SnapshotEncoder {
+  /** Encodes until done or until `deadline` (a `performance.now()` time) passes; the bytes once done. */
+  step(deadline: number): Uint8Array | undefined;
+}
+
+/** Retained messages packed per call; small enough that a step overshoots its deadline by well under a millisecond. */
+const messages_per_chunk = 256;
+
+/** Every scalar field of a context record, then the retained log, then the window, summary and idempotency keys. */
+interface CapturedContext {
+  head: unknown[];
+  retained: readonly Message[];
+  tail: unknown[];
+}
+
+function captureContext(state: ContextState): CapturedContext {
+  const idempotency: (string | number)[] = [];
+  for (const [key, record] of state.idempotency.entries()) {
+    idempotency.push(key, record.seq, record.version, record.token_estimate);
+  }
+  return {
+    head: [
+      state.id,
+      state.token_budget,
+      state.trigger_ratio,
+      state.policy,
+      state.metadata,
+      state.status,
+      state.version,
+      state.created_at,
+      state.updated_at,
+      state.archived_seq,
+      state.log.last_seq,
+    ],
+    retained: state.log.toArray(),
+    tail: [
+      state.window.toArray().map((entry) => encodeWindowEntry(state, entry)),
+      state.summary_range === null ? null : [state.summary_range.from_seq, state.summary_range.to_seq],
+      idempotency,
+    ],
+  };
+}
+
+const record_fields = 15;
+
+/**
+ * Captures `contexts` now and encodes them as `step` is called. Each context
+ * record is written field by field into one output buffer sized from
+ * `sizeHint` (the previous snapshot's size), so neither a huge context nor a
+ * growing msgpack buffer is ever packed in one go; the hint only affects
+ * speed, never the bytes. The body is one msgpack array of records.
+ */
+export function snapshotEncoder(contexts: Contexts, sizeHint = 0): SnapshotEncoder {
+  const captured = [...contexts.values()].map(captureContext);
+  const steps = encodeSteps(captured, sizeHint);
+  let done: Uint8Array | undefined;
+  return {
+    step(deadline) {
+      if (done) return done;
+      for (;;) {
+        const next = steps.next();
+        if (next.done) {
+          done = next.value;
+          return done;
+        }
+        if (performance.now() >= deadline) return undefined;
+      }
+    },
+  };
+}
+
+/** The whole snapshot at once, for start-up, shutdown and tests. */
 export function encodeSnapshot(contexts: Contexts, sizeHint = 0): Uint8Array {
+  return snapshotEncoder(contexts, sizeHint).step(Number.POSITIVE_INFINITY)!;
+}
+
+/** Yields between chunks of work; returns the bytes. */
+function* encodeSteps(captured: CapturedContext[], sizeHint: number): Generator<void, Uint8Array> {
+  const weight = (c: CapturedContext) => c.retained.length + (c.tail[0] as unknown[]).length + 1;
   const sink = new ByteSink(Math.max(initial_capacity_bytes, Math.ceil(sizeHint * 1.125)));
   const header = new Uint8Array(header_bytes + array32_header_bytes);
   header.set(magic, 0);
   header[magic.length] = snapshot_format_version;
   // msgpack array32: 0xdd and a big-endian element count.
   header[header_bytes] = 0xdd;
-  new DataView(header.buffer).setUint32(header_bytes + 1, contexts.size);
+  new DataView(header.buffer).setUint32(header_bytes + 1, captured.length);
   sink.write(header);
   let extrapolated = sizeHint > 0;
-  for (const state of contexts.values()) {
-    // In this mode msgpackr returns its own buffer with the written range in `start`/`end`.
-    const packed = packr.pack(encodeContext(state), REUSE_BUFFER_MODE) as unknown as Uint8Array & {
-      start: number;
-      end: number;
-    };
-    const chunk = packed.subarray(packed.start, packed.end);
-    if (!extrapolated && state.log.count > 0) {
-      // Without a hint, the first context with messages predicts the rest.
-      extrapolated = true;
-      sink.reserve(Math.ceil((chunk.length / weightOf(state)) * totalWeight(contexts) * 1.125));
+  for (const context of captured) {
+    const start = sink.size;
+    sink.write(arrayHeader(record_fields));
+    for (const field of context.head) sink.write(pack(field));
+    const retained = context.retained;
+    sink.write(arrayHeader(retained.length));
+    for (let at = 0; at < retained.length; at += messages_per_chunk) {
+      const chunk = retained
+        .slice(at, at + messages_per_chunk)
+        .map((m): MessageTuple => [m.role, m.parts, m.metadata, m.token_count, m.inserted_at]);
+      const packed = pack(chunk);
+      // Drop the chunk's own array header: its elements continue the retained array.
+      sink.write(packed.subarray(arrayHeader(chunk.length).length));
+      if (!extrapolated && at === 0 && retained.length > messages_per_chunk) {
+        // Without a hint, the first large context predicts the rest.
+        extrapolated = true;
+        const perUnit = (sink.size - start) / chunk.length;
+        sink.reserve(Math.ceil(perUnit * captured.reduce((n, c) => n + weight(c), 0) * 1.125));
+      }
+      yield;
     }
-    sink.write(chunk);
+    for (const field of context.tail) sink.write(pack(field));
+    yield;
   }
   return sink.bytes();
 }
 
-/** Messages a context writes: retained ones plus window entries that are not references. */
-function weightOf(state: ContextState): number {
-  return state.log.count + state.window.length + 1;
+/** The packer's reused buffer holds the result until the next call, which is enough for one `write`. */
+function pack(value: unknown): Uint8Array {
+  // In this mode msgpackr returns its own buffer with the written range in `start`/`end`.
+  const packed = packr.pack(value, REUSE_BUFFER_MODE) as unknown as Uint8Array & {
+    start: number;
+    end: number;
+  };
+  return packed.subarray(packed.start, packed.end);
 }
 
-function totalWeight(contexts: Contexts): number {
-  let total = 0;
-  for (const state of contexts.values()) total += weightOf(state);
-  return total;
+/** The shortest msgpack array header for `n` elements, as msgpackr writes it. */
+function arrayHeader(n: number): Uint8Array {
+  if (n < 16) return Uint8Array.of(0x90 | n);
+  if (n < 0x10000) return Uint8Array.of(0xdc, n >> 8, n & 0xff);
+  return Uint8Array.of(0xdd, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
 }
 
 /** An append-only byte buffer that grows by half when full. */
@@ -107,6 +202,10 @@ class ByteSink {
 
   constructor(capacity: number) {
     this.buffer = new Uint8Array(capacity);
+  }
+
+  get size(): number {
+    return this.length;
   }
 
   write(chunk: Uint8Array): void {
@@ -126,34 +225,6 @@ class ByteSink {
   bytes(): Uint8Array {
     return this.buffer.subarray(0, this.length);
   }
-}
-
-function encodeContext(state: ContextState): unknown[] {
-  const retained: MessageTuple[] = state.log
-    .toArray()
-    .map((m) => [m.role, m.parts, m.metadata, m.token_count, m.inserted_at]);
-  const window = state.window.toArray().map((entry) => encodeWindowEntry(state, entry));
-  const idempotency: (string | number)[] = [];
-  for (const [key, record] of state.idempotency.entries()) {
-    idempotency.push(key, record.seq, record.version, record.token_estimate);
-  }
-  return [
-    state.id,
-    state.token_budget,
-    state.trigger_ratio,
-    state.policy,
-    state.metadata,
-    state.status,
-    state.version,
-    state.created_at,
-    state.updated_at,
-    state.archived_seq,
-    state.log.last_seq,
-    retained,
-    window,
-    state.summary_range === null ? null : [state.summary_range.from_seq, state.summary_range.to_seq],
-    idempotency,
-  ];
 }
 
 function encodeWindowEntry(state: ContextState, entry: WindowEntry): WindowRecord {

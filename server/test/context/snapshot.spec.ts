@@ -1,6 +1,8 @@
-import { pack, unpack } from 'msgpackr';
+import fc from 'fast-check';
+import { Packr, pack, unpack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { ContextGroup, SnapshotError, snapshot_format_version } from '../../src/context/index.js';
+import { concretize, scriptArb } from './arbitraries.js';
 import { append, compact, msg, must, put } from './fixtures.js';
 
 function sampleGroup(): ContextGroup {
@@ -69,6 +71,83 @@ describe('snapshot – round trip', () => {
     const withWindow = windowed.snapshot().length;
     const withoutWindow = compacted.snapshot().length;
     expect(withWindow).toBeLessThan(withoutWindow * 1.05);
+  });
+});
+
+/** A group with one context of `n` retained messages. */
+function groupWith(n: number): ContextGroup {
+  const group = new ContextGroup();
+  must(
+    group.apply(
+      put('big', { token_budget: 100_000_000, policy: { strategy: 'last_n', config: { limit: 50 } } }),
+    ),
+  );
+  for (let i = 0; i < n; i++) must(group.apply(append('big', [msg(3, { text: `message ${i}` })])));
+  return group;
+}
+
+/** Steps an encoder with a deadline already past, so every step does the least it can. */
+function stepsToFinish(encoder: { step(deadline: number): Uint8Array | undefined }): {
+  steps: number;
+  bytes: Uint8Array;
+} {
+  for (let steps = 1; ; steps++) {
+    const bytes = encoder.step(0);
+    if (bytes) return { steps, bytes };
+  }
+}
+
+describe('snapshot – encoded a slice at a time', () => {
+  it('writes canonical msgpack: each record is byte for byte what packing it whole gives', () => {
+    // 15, 16, 65,535 and 65,536 elements cross msgpack's array header sizes.
+    for (const n of [0, 15, 16, 300, 65_535, 65_536]) {
+      const bytes = groupWith(n).snapshot();
+      const records = unpack(bytes.subarray(5)) as unknown[][];
+      expect(records[0]![11]).toHaveLength(n);
+      const whole = new Packr({ useRecords: false, variableMapSize: true });
+      const reference = Buffer.concat([
+        Buffer.from(bytes.subarray(0, 10)),
+        ...records.map((r) => Buffer.from(whole.pack(r))),
+      ]);
+      expect(Buffer.from(bytes).equals(reference), `${n} messages`).toBe(true);
+    }
+  });
+
+  it('returns between slices, so a large group never holds the event loop for the whole encoding', () => {
+    expect(stepsToFinish(groupWith(10_000).snapshotEncoder()).steps).toBeGreaterThan(10_000 / 256);
+    expect(stepsToFinish(new ContextGroup().snapshotEncoder()).steps).toBe(1);
+  });
+
+  it('encodes the state as it was when the encoder was created, whatever is applied meanwhile', () => {
+    fc.assert(
+      fc.property(scriptArb, fc.integer({ min: 0, max: 60 }), (script, cut) => {
+        const group = new ContextGroup();
+        const apply = (generated: (typeof script)[number]) => group.apply(concretize(generated, group));
+        for (const generated of script.slice(0, cut)) apply(generated);
+        const expected = group.snapshot();
+        const encoder = group.snapshotEncoder();
+        let bytes: Uint8Array | undefined;
+        for (const generated of script.slice(cut)) {
+          apply(generated);
+          bytes ??= encoder.step(0);
+        }
+        bytes ??= stepsToFinish(encoder).bytes;
+        expect(Buffer.from(bytes).equals(Buffer.from(expected))).toBe(true);
+      }),
+      { seed: 4242, numRuns: 300 },
+    );
+  });
+
+  it('captures a large context whose retained tail is trimmed while it is being encoded', () => {
+    const group = groupWith(2_000);
+    const expected = group.snapshot();
+    const encoder = group.snapshotEncoder();
+    expect(encoder.step(0)).toBeUndefined();
+    must(group.apply({ type: 'ack_archived', id: 'big', upto_seq: 1_990, tail_keep: 0 }));
+    must(group.apply(append('big', [msg(3, { text: 'later' })])));
+    must(group.apply({ type: 'patch_metadata', id: 'big', at: 10, metadata: { changed: true } }));
+    expect(Buffer.from(stepsToFinish(encoder).bytes).equals(Buffer.from(expected))).toBe(true);
+    expect(ContextGroup.restore(expected).archiveState('big')).toMatchObject({ retained: 2_000 });
   });
 });
 
