@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { AppError } from '../errors/app-error.js';
-import type { GroupStateMachine, Replicator } from '../node/replicator.js';
+import type { GroupStateMachine, Replicator, SnapshotSteps } from '../node/replicator.js';
 import {
   type Entry,
   initialGroupState,
@@ -58,6 +58,9 @@ interface ReadWaiter {
   reject: (error: Error) => void;
 }
 
+/** How long one turn of snapshot encoding may hold the event loop. */
+const snapshot_slice_ms = 3;
+
 /**
  * The I/O around the pure multi-group Raft core for one node: a tick timer,
  * one durable storage write per turn for every group (group commit), message
@@ -75,6 +78,9 @@ export class RaftHost implements Replicator {
   private readonly machines = new Map<number, GroupStateMachine>();
   private readonly applied = new Map<number, number>();
   private readonly snapshotIndex = new Map<number, number>();
+  /** Snapshots being encoded between turns, by group, with the applied index each captured. */
+  private readonly snapshotting = new Map<number, { index: number; steps: SnapshotSteps }>();
+  private snapshotWorkScheduled = false;
   private readonly waiters = new Map<number, Map<number, Waiter>>();
   private readonly reads = new Map<string, ReadWaiter>();
   private readonly leaders = new Map<number, string | null>();
@@ -225,6 +231,7 @@ export class RaftHost implements Replicator {
     this.stopping = true;
     if (this.ticker) clearInterval(this.ticker);
     if (options.snapshot !== false && !this.failed) {
+      this.snapshotting.clear();
       for (const [group, machine] of this.machines) this.snapshotGroup(group, machine);
       for (let round = 0; round < 1_000 && !this.failed; round++) {
         this.turn();
@@ -371,6 +378,8 @@ export class RaftHost implements Replicator {
       if (r.soft_state.role !== 'leader') this.failReads(group, 'leadership moved; retry');
     }
     if (r.snapshot?.mode === 'install') {
+      // A leader's snapshot replaces the log this node's own snapshot in progress was taken from.
+      this.snapshotting.delete(group);
       machine.restore(r.snapshot.snapshot.data);
       const index = r.snapshot.snapshot.meta.index;
       this.applied.set(group, index);
@@ -438,7 +447,7 @@ export class RaftHost implements Replicator {
   private releaseOldLog(): void {
     for (const group of this.o.storage.groupsPinningOldLog()) {
       const machine = this.machines.get(group);
-      if (machine) this.snapshotGroup(group, machine);
+      if (machine) this.startSnapshot(group, machine);
     }
     this.schedule();
   }
@@ -446,19 +455,61 @@ export class RaftHost implements Replicator {
   private maybeSnapshot(group: number, machine: GroupStateMachine): void {
     const applied = this.applied.get(group) ?? 0;
     const last = this.snapshotIndex.get(group) ?? 0;
-    if (applied - last >= this.o.snapshot_entries) this.snapshotGroup(group, machine);
+    if (applied - last >= this.o.snapshot_entries) this.startSnapshot(group, machine);
   }
 
+  /**
+   * Captures the group's state at its applied index and encodes it in slices
+   * between turns: a group holding a long history takes many milliseconds to
+   * encode, and every other group would wait that long for its appends.
+   */
+  private startSnapshot(group: number, machine: GroupStateMachine): void {
+    if (this.snapshotting.has(group)) return;
+    const index = this.applied.get(group) ?? 0;
+    if (index <= (this.snapshotIndex.get(group) ?? 0)) return;
+    const steps = machine.snapshotEncoder?.() ?? { step: () => machine.snapshot() };
+    this.snapshotting.set(group, { index, steps });
+    this.scheduleSnapshotWork();
+  }
+
+  private scheduleSnapshotWork(): void {
+    if (this.snapshotWorkScheduled) return;
+    this.snapshotWorkScheduled = true;
+    // setImmediate, not a microtask: network and disk callbacks run between slices.
+    setImmediate(() => {
+      this.snapshotWorkScheduled = false;
+      this.snapshotWork();
+    });
+  }
+
+  private snapshotWork(): void {
+    if (this.stopped || this.stopping || this.failed) return;
+    const deadline = performance.now() + snapshot_slice_ms;
+    for (const [group, job] of this.snapshotting) {
+      const data = job.steps.step(deadline);
+      if (data) {
+        this.snapshotting.delete(group);
+        this.compact(group, job.index, data);
+      }
+      if (performance.now() >= deadline) break;
+    }
+    if (this.snapshotting.size > 0) this.scheduleSnapshotWork();
+  }
+
+  /** Snapshots the group at its applied index at once (shutdown). */
   private snapshotGroup(group: number, machine: GroupStateMachine): void {
     const applied = this.applied.get(group) ?? 0;
     if (applied <= (this.snapshotIndex.get(group) ?? 0)) return;
-    const data = machine.snapshot();
-    const res = this.core.compact(group, applied, data);
+    this.compact(group, applied, machine.snapshot());
+  }
+
+  private compact(group: number, index: number, data: Uint8Array): void {
+    const res = this.core.compact(group, index, data);
     if (!res.ok) {
       this.o.logger.warn({ type: 'raft_compact_failed', group, err: res.error }, 'compaction refused');
       return;
     }
-    this.snapshotIndex.set(group, applied);
+    this.snapshotIndex.set(group, index);
     this.o.metrics?.snapshotTaken(data.length);
     this.schedule();
   }

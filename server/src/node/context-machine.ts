@@ -1,7 +1,7 @@
 import type { StreamEventFrame } from '@fastpaca/contract';
 import { type Applied, type ContextCommand, ContextGroup } from '../context/index.js';
 import { plainPackr } from '../util/msgpack.js';
-import type { GroupStateMachine } from './replicator.js';
+import type { GroupStateMachine, SnapshotSteps } from './replicator.js';
 
 /** Commands travel through the log as msgpack; plain maps keep them readable by any replica version. */
 const packr = plainPackr();
@@ -45,6 +45,10 @@ export class ContextMachine implements GroupStateMachine {
 
   snapshot(): Uint8Array {
     return this.contexts.snapshot();
+  }
+
+  snapshotEncoder(): SnapshotSteps {
+    return this.contexts.snapshotEncoder();
   }
 
   restore(data: Uint8Array): void {
