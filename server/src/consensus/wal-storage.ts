@@ -94,9 +94,18 @@ interface Segment {
   maxIndex: Map<number, number>;
 }
 
+/** A compaction snapshot whose file is written beside the group-commit chain, then recorded. */
+interface Compaction {
+  group: number;
+  state: GroupState;
+  snap: SnapshotRef;
+  data: Uint8Array;
+}
+
 interface Plan {
   records: WalRecord[];
   files: { name: string; data: Uint8Array }[];
+  compactions: Compaction[];
   /** [group, last entry index] written by this batch. */
   indexed: [number, number][];
   durable: { state: GroupState; hard: StoredHardState | undefined; snap: SnapshotRef | undefined }[];
@@ -147,6 +156,9 @@ export class WalRaftStorage implements RaftStorage {
   private readonly segments: Segment[] = [];
   private active!: { segment: Segment; handle: FileHandle };
   private chain: Promise<void> = Promise.resolve();
+  /** Compaction snapshot files being written, protected from cleanup until recorded. */
+  private readonly filesInFlight = new Set<string>();
+  private readonly compactionsInFlight = new Set<Promise<void>>();
   private closed = false;
   private failed: Error | undefined;
   private readonly walDir: string;
@@ -359,14 +371,58 @@ export class WalRaftStorage implements RaftStorage {
   write(batch: readonly GroupWrite[]): Promise<void> {
     if (this.closed) return Promise.reject(new WalStorageError('raft storage is closed'));
     if (this.failed) return Promise.reject(this.failed);
-    const plan: Plan = { records: [], files: [], indexed: [], durable: [] };
+    const plan: Plan = { records: [], files: [], compactions: [], indexed: [], durable: [] };
     for (const w of batch) this.plan(w, plan);
-    const job = () => this.flush(plan);
+    const run = this.enqueue(() => this.flush(plan));
+    for (const c of plan.compactions) this.writeCompaction(c);
+    return run;
+  }
+
+  private enqueue(job: () => Promise<void>): Promise<void> {
     const run = this.chain.then(job);
     this.chain = run.catch((error: Error) => {
       this.failed = error;
     });
     return run;
+  }
+
+  /**
+   * A compaction snapshot of a large group can take a long time to write, and
+   * nothing waits for it: entries stay in the log until it is recorded. So its
+   * file is written beside the chain, and only once durable is it recorded
+   * (through the chain) and trusted for checkpoints and reclaiming segments.
+   * A newer snapshot recorded first makes it redundant.
+   */
+  private writeCompaction(c: Compaction): void {
+    this.filesInFlight.add(c.snap.file);
+    const done = writeFileDurably(join(this.snapDir, c.snap.file), c.data)
+      .then(() => syncDir(this.snapDir))
+      .then(() => this.enqueue(() => this.recordCompaction(c)))
+      .catch((error: Error) => {
+        this.failed ??= error;
+      })
+      .finally(() => {
+        this.filesInFlight.delete(c.snap.file);
+        this.compactionsInFlight.delete(done);
+      });
+    this.compactionsInFlight.add(done);
+  }
+
+  private async recordCompaction(c: Compaction): Promise<void> {
+    if (this.failed) return;
+    const { state, snap } = c;
+    const current = this.groupsState.get(c.group) === state && (state.durableSnap?.index ?? 0) < snap.index;
+    if (current) {
+      const buf = encode([
+        [REC_SNAPSHOT, c.group, MODE_COMPACT, snap.index, snap.term, snap.voters, snap.learners, snap.file],
+      ]);
+      await this.active.handle.write(buf);
+      this.active.segment.bytes += buf.length;
+      state.durableSnap = snap;
+    }
+    this.filesInFlight.delete(snap.file);
+    await this.removeStaleSnapshots();
+    if (this.active.segment.bytes >= this.segmentBytesMax) await this.rotate();
   }
 
   /** Validates a group's write against its log and updates the in-memory view; throws on a broken write. */
@@ -385,18 +441,23 @@ export class WalRaftStorage implements RaftStorage {
         first = Math.max(first, index + 1);
       }
       const file = `g${w.group}-${index}-${term}.snap`;
-      files.push({ name: file, data: snapshot.data });
-      records.push([
-        REC_SNAPSHOT,
-        w.group,
-        mode === 'install' ? MODE_INSTALL : MODE_COMPACT,
-        index,
-        term,
-        [...conf.voters],
-        [...conf.learners],
-        file,
-      ]);
       s.snap = { index, term, voters: [...conf.voters], learners: [...conf.learners], file };
+      if (mode === 'install') {
+        // A leader's snapshot replaces the log, so it must be durable before anything after it.
+        files.push({ name: file, data: snapshot.data });
+        records.push([
+          REC_SNAPSHOT,
+          w.group,
+          MODE_INSTALL,
+          index,
+          term,
+          s.snap.voters,
+          s.snap.learners,
+          file,
+        ]);
+      } else {
+        plan.compactions.push({ group: w.group, state: s, snap: s.snap, data: snapshot.data });
+      }
     }
     if (w.entries && w.entries.length > 0) {
       const start = w.entries[0]!.index;
@@ -426,7 +487,7 @@ export class WalRaftStorage implements RaftStorage {
     plan.durable.push({
       state: s,
       hard: w.hardState ? s.hard : undefined,
-      snap: w.snapshot ? s.snap : undefined,
+      snap: w.snapshot?.mode === 'install' ? s.snap : undefined,
     });
   }
 
@@ -490,7 +551,7 @@ export class WalRaftStorage implements RaftStorage {
 
   private async removeStaleSnapshots(): Promise<void> {
     // Keep what is durable and what a queued write is about to reference.
-    const live = new Set<string>();
+    const live = new Set<string>(this.filesInFlight);
     for (const s of this.groupsState.values()) {
       if (s.snap) live.add(s.snap.file);
       if (s.durableSnap) live.add(s.durableSnap.file);
@@ -530,16 +591,25 @@ export class WalRaftStorage implements RaftStorage {
     return this.segments.length;
   }
 
+  /** Resolves once every compaction snapshot written so far is durable and recorded (or superseded). */
+  async compactionsSettled(): Promise<void> {
+    while (this.compactionsInFlight.size > 0) await Promise.all(this.compactionsInFlight);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.compactionsSettled();
     await this.chain;
     await this.active.handle.close();
   }
 }
 
+let tmpFiles = 0;
+
 async function writeFileDurably(path: string, data: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp`;
+  // Unique, because a compaction and a leader's snapshot of the same index may be written at once.
+  const tmp = `${path}.${++tmpFiles}.tmp`;
   const handle = await open(tmp, 'w');
   try {
     await handle.write(data);

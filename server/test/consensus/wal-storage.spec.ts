@@ -270,6 +270,7 @@ describe('wal storage – torn writes, corruption and segment reclaim', () => {
       await s.write(writes);
       max = Math.max(max, s.segmentCount());
     }
+    await s.compactionsSettled();
     // Without reclaiming, 400 × ~60 bytes would need a dozen segments.
     expect(s.segmentCount()).toBeLessThanOrEqual(4);
     expect(readdirSync(join(dir, 'snap')).filter((n) => n.endsWith('.snap'))).toEqual(['g1-395-1.snap']);
@@ -289,15 +290,63 @@ describe('wal storage – torn writes, corruption and segment reclaim', () => {
     await s.write([{ group: 9, entries: [entry(1, 1)] }]);
     for (let i = 1; i <= 100; i++) {
       await s.write([{ group: 2, entries: [entry(i, 1, 'z'.repeat(30))] }]);
-      if (i % 10 === 0)
+      if (i % 10 === 0) {
         await s.write([{ group: 2, snapshot: { snapshot: snapshot(i, 1, 'g2'), mode: 'compact' } }]);
+        await s.compactionsSettled();
+      }
     }
     expect(s.groupsPinningOldLog()).toEqual([9]);
     await s.write([{ group: 9, snapshot: { snapshot: snapshot(1, 1, 'g9'), mode: 'compact' } }]);
     for (let i = 101; i <= 140; i++) await s.write([{ group: 2, entries: [entry(i, 1, 'z'.repeat(30))] }]);
     await s.write([{ group: 2, snapshot: { snapshot: snapshot(140, 1, 'g2'), mode: 'compact' } }]);
+    await s.compactionsSettled();
     await s.write([{ group: 2, entries: [entry(141, 1, 'z'.repeat(600))] }]);
     expect(s.groupsPinningOldLog()).toEqual([]);
     await s.close();
+  });
+});
+
+describe('wal storage – compaction snapshots beside the group-commit chain', () => {
+  const big = (index: number, mib: number) => ({
+    meta: { index, term: 1, conf: { voters: ['a'], learners: [] } },
+    data: new Uint8Array(mib * 1024 * 1024).fill(index),
+  });
+
+  it('acknowledges later entries without waiting for a large snapshot file, and recovers from it once recorded', async () => {
+    const dir = tempDir();
+    const s = await WalRaftStorage.open(dir);
+    for (let i = 1; i <= 10; i++) await s.write([{ group: 1, entries: [entry(i, 1)] }]);
+    await s.write([{ group: 1, snapshot: { snapshot: big(8, 48), mode: 'compact' } }]);
+    let settled = false;
+    const settling = s.compactionsSettled().then(() => {
+      settled = true;
+    });
+    await s.write([{ group: 1, entries: [entry(11, 1)], hardState: { term: 1, vote: 'a', commit: 11 } }]);
+    expect(settled, 'the entry waited for the snapshot file').toBe(false);
+    await settling;
+    await s.close();
+
+    const r = await WalRaftStorage.open(dir);
+    const g = r.load(1);
+    expect(g.snapshot?.meta.index).toBe(8);
+    expect(g.snapshot?.data.length).toBe(48 * 1024 * 1024);
+    expect(g.entries.map((e) => e.index)).toEqual([9, 10, 11]);
+    await r.close();
+  });
+
+  it('never records a compaction that a newer one overtook, and keeps only the newest file', async () => {
+    const dir = tempDir();
+    const s = await WalRaftStorage.open(dir);
+    for (let i = 1; i <= 10; i++) await s.write([{ group: 1, entries: [entry(i, 1)] }]);
+    await s.write([{ group: 1, snapshot: { snapshot: big(5, 32), mode: 'compact' } }]);
+    await s.write([{ group: 1, snapshot: { snapshot: snapshot(8, 1, 's8'), mode: 'compact' } }]);
+    await s.close();
+    expect(readdirSync(join(dir, 'snap')).filter((n) => n.endsWith('.snap'))).toEqual(['g1-8-1.snap']);
+    const r = await WalRaftStorage.open(dir);
+    const g = r.load(1);
+    expect(g.snapshot?.meta.index).toBe(8);
+    expect(new TextDecoder().decode(g.snapshot?.data)).toBe('s8');
+    expect(g.entries.map((e) => e.index)).toEqual([9, 10]);
+    await r.close();
   });
 });
