@@ -59,7 +59,7 @@ for (const name of only) {
 const selected = (name: ScenarioName) => only.includes(name);
 
 const quick = {
-  append: { connections: 64, warmup_s: 2, duration_s: 6 },
+  append: { connections: 64, warmup_s: 2, duration_s: 6, rounds: 1 },
   mixed: { contexts: 1_000, history: 100, connections: 64, read_share: 0.8, warmup_s: 2, duration_s: 6 },
   window: { histories: [1_000, 10_000, 100_000], connections: 8, warmup_s: 1, duration_s: 3, rounds: 1 },
   restart: { messages: [100_000], contexts: 1_000, connections: 64 },
@@ -67,7 +67,7 @@ const quick = {
   cluster: { seconds: 5, warmup_s: 2, concurrency: 64 },
 };
 const full: typeof quick = {
-  append: { connections: 64, warmup_s: 5, duration_s: 20 },
+  append: { connections: 64, warmup_s: 5, duration_s: 15, rounds: 3 },
   mixed: { ...quick.mixed, warmup_s: 5, duration_s: 20 },
   window: { ...quick.window, warmup_s: 2, duration_s: 8, rounds: 3 },
   restart: { ...quick.restart, messages: [100_000, 1_000_000] },
