@@ -19,6 +19,7 @@ describe('raft cluster – leader killed under load', () => {
       RAFT_GROUPS: String(GROUPS),
       RAFT_TICK_MS: '20',
       RAFT_ELECTION_TICKS: '10',
+      RAFT_SNAPSHOT_ENTRIES: '40',
     });
     const c = cluster;
     await c.waitReady();
