@@ -74,6 +74,9 @@ const EnvSchema = z.object({
   FASTPACA_STREAM_REPLAY_FRAMES_MAX: int('FASTPACA_STREAM_REPLAY_FRAMES_MAX', 1, 100_000_000).default(
     '1000000',
   ),
+  FASTPACA_STREAM_REPLAY_BYTES_MAX: int('FASTPACA_STREAM_REPLAY_BYTES_MAX', 1_024, 1_099_511_627_776).default(
+    '536870912',
+  ),
   FASTPACA_RAFT_TICK_MS: int('FASTPACA_RAFT_TICK_MS', 1, 10_000).default('50'),
   FASTPACA_RAFT_ELECTION_TICKS: int('FASTPACA_RAFT_ELECTION_TICKS', 2, 10_000).default('10'),
   FASTPACA_RAFT_HEARTBEAT_TICKS: int('FASTPACA_RAFT_HEARTBEAT_TICKS', 1, 10_000).default('2'),
@@ -109,6 +112,7 @@ export interface Config {
   stream_buffer_bytes_max: number;
   stream_replay_versions: number;
   stream_replay_frames_max: number;
+  stream_replay_bytes_max: number;
   raft_tick_ms: number;
   raft_election_ticks: number;
   raft_heartbeat_ticks: number;
@@ -175,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stream_buffer_bytes_max: e.FASTPACA_STREAM_BUFFER_BYTES_MAX,
     stream_replay_versions: e.FASTPACA_STREAM_REPLAY_VERSIONS,
     stream_replay_frames_max: e.FASTPACA_STREAM_REPLAY_FRAMES_MAX,
+    stream_replay_bytes_max: e.FASTPACA_STREAM_REPLAY_BYTES_MAX,
     raft_tick_ms: e.FASTPACA_RAFT_TICK_MS,
     raft_election_ticks: e.FASTPACA_RAFT_ELECTION_TICKS,
     raft_heartbeat_ticks: e.FASTPACA_RAFT_HEARTBEAT_TICKS,

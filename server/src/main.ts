@@ -49,6 +49,7 @@ async function main(): Promise<void> {
       stream: {
         replay_versions: config.stream_replay_versions,
         replay_frames_max: config.stream_replay_frames_max,
+        replay_bytes_max: config.stream_replay_bytes_max,
         buffer_bytes_max: config.stream_buffer_bytes_max,
         ping_interval_ms: config.stream_ping_interval_ms,
         pong_timeout_ms: config.stream_pong_timeout_ms,

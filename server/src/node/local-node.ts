@@ -25,6 +25,7 @@ export interface LocalNodeOptions {
   stream: {
     replay_versions: number;
     replay_frames_max: number;
+    replay_bytes_max: number;
     buffer_bytes_max: number;
     ping_interval_ms: number;
     pong_timeout_ms: number;
@@ -68,6 +69,7 @@ export class LocalNode {
     const hub = new StreamHub({
       replay_versions_per_context_max: o.stream.replay_versions,
       replay_frames_total_max: o.stream.replay_frames_max,
+      replay_bytes_total_max: o.stream.replay_bytes_max,
       send_buffer_bytes_max: o.stream.buffer_bytes_max,
       ping_interval_ms: o.stream.ping_interval_ms,
       pong_timeout_ms: o.stream.pong_timeout_ms,

@@ -54,6 +54,12 @@ function writeHeader(target: Buffer, at: number, length: number): number {
 export class VersionGroup {
   readonly version: number;
   readonly frameCount: number;
+  /**
+   * Estimated bytes this version can hold: its messages (kept here even after
+   * the log trims them) counted twice, for the objects and for their encoding
+   * once a subscriber needs it, plus a fixed cost per frame.
+   */
+  readonly bytes: number;
   private events: readonly StreamEventFrame[] | undefined;
   private cached: EncodedGroup | undefined;
 
@@ -61,6 +67,7 @@ export class VersionGroup {
     if (events.length === 0) throw new Error('VersionGroup: a version has at least one frame');
     this.version = events[0]!.version;
     this.frameCount = events.length;
+    this.bytes = estimateBytes(events);
     this.events = events;
   }
 
@@ -71,6 +78,30 @@ export class VersionGroup {
     }
     return this.cached;
   }
+}
+
+const frame_bytes = 128;
+
+function estimateBytes(events: readonly StreamEventFrame[]): number {
+  let bytes = 0;
+  for (const e of events) {
+    bytes += frame_bytes;
+    if (e.type !== 'message') continue;
+    const m = e.message;
+    let content = m.role.length + m.inserted_at.length;
+    // Text is the bulk of most messages and costs nothing to measure; other parts are measured as JSON.
+    for (const part of m.parts)
+      content +=
+        part.type === 'text' && typeof part.text === 'string'
+          ? part.text.length
+          : JSON.stringify(part).length;
+    for (const _ in m.metadata) {
+      content += JSON.stringify(m.metadata).length;
+      break;
+    }
+    bytes += 2 * content;
+  }
+  return bytes;
 }
 
 /** Serializes and frames the events of one applied command; they share one version. */

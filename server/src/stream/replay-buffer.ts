@@ -5,23 +5,26 @@ interface Ring {
   /** Index of the oldest live group in `groups` (dropped ones are sliced lazily). */
   head: number;
   frames: number;
+  bytes: number;
 }
 
 /**
  * Recent event groups per context, so a reconnecting subscriber can resume
- * from its cursor. Bounded per context (versions) and in total (frames); when
- * the total is exceeded the least recently active contexts lose their oldest
- * groups first. What is not held any more yields a `gap` for old cursors.
+ * from its cursor. Bounded per context (versions) and in total (frames and
+ * estimated bytes); when a total is exceeded the least recently active
+ * contexts lose their oldest groups first. What is not held any more yields a `gap` for old cursors.
  */
 export class ReplayBuffer {
   private readonly rings = new Map<string, Ring>();
   private totalFrames = 0;
+  private totalBytes = 0;
 
   constructor(
     private readonly versionsPerContextMax: number,
     private readonly framesTotalMax: number,
+    private readonly bytesTotalMax: number = Number.POSITIVE_INFINITY,
   ) {
-    if (versionsPerContextMax < 1 || framesTotalMax < 1)
+    if (versionsPerContextMax < 1 || framesTotalMax < 1 || bytesTotalMax < 1)
       throw new Error('replay buffer bounds must be positive');
   }
 
@@ -37,15 +40,18 @@ export class ReplayBuffer {
       if (last && group.version !== last.version + 1) {
         // Continuity is broken (e.g. state restored from a snapshot): older groups cannot be replayed.
         this.totalFrames -= ring.frames;
-        ring = { groups: [], head: 0, frames: 0 };
+        this.totalBytes -= ring.bytes;
+        ring = { groups: [], head: 0, frames: 0, bytes: 0 };
       }
     } else {
-      ring = { groups: [], head: 0, frames: 0 };
+      ring = { groups: [], head: 0, frames: 0, bytes: 0 };
     }
     this.rings.set(contextId, ring);
     ring.groups.push(group);
     ring.frames += group.frameCount;
+    ring.bytes += group.bytes;
     this.totalFrames += group.frameCount;
+    this.totalBytes += group.bytes;
     while (ring.groups.length - ring.head > this.versionsPerContextMax) this.dropOldest(contextId, ring);
     this.compact(ring);
     this.enforceTotal();
@@ -72,6 +78,7 @@ export class ReplayBuffer {
     const ring = this.rings.get(contextId);
     if (!ring) return;
     this.totalFrames -= ring.frames;
+    this.totalBytes -= ring.bytes;
     this.rings.delete(contextId);
   }
 
@@ -79,11 +86,17 @@ export class ReplayBuffer {
     return this.totalFrames;
   }
 
+  byteCount(): number {
+    return this.totalBytes;
+  }
+
   private dropOldest(contextId: string, ring: Ring): void {
     const dropped = ring.groups[ring.head]!;
     ring.head++;
     ring.frames -= dropped.frameCount;
+    ring.bytes -= dropped.bytes;
     this.totalFrames -= dropped.frameCount;
+    this.totalBytes -= dropped.bytes;
     if (ring.head >= ring.groups.length) this.rings.delete(contextId);
   }
 
@@ -95,7 +108,7 @@ export class ReplayBuffer {
   }
 
   private enforceTotal(): void {
-    while (this.totalFrames > this.framesTotalMax) {
+    while (this.totalFrames > this.framesTotalMax || this.totalBytes > this.bytesTotalMax) {
       const oldest = this.rings.entries().next();
       if (oldest.done) return;
       const [id, ring] = oldest.value;

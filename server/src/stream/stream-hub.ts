@@ -24,6 +24,8 @@ export interface ContextStatus {
 export interface StreamHubOptions {
   replay_versions_per_context_max: number;
   replay_frames_total_max: number;
+  /** Estimated bytes the replay buffer may hold (see `VersionGroup.bytes`). */
+  replay_bytes_total_max: number;
   send_buffer_bytes_max: number;
   ping_interval_ms: number;
   pong_timeout_ms: number;
@@ -64,7 +66,11 @@ export class StreamHub {
   private count = 0;
 
   constructor(private readonly options: StreamHubOptions) {
-    this.replay = new ReplayBuffer(options.replay_versions_per_context_max, options.replay_frames_total_max);
+    this.replay = new ReplayBuffer(
+      options.replay_versions_per_context_max,
+      options.replay_frames_total_max,
+      options.replay_bytes_total_max,
+    );
   }
 
   connectionCount(): number {
@@ -73,6 +79,10 @@ export class StreamHub {
 
   replayFrameCount(): number {
     return this.replay.frameCount();
+  }
+
+  replayBytes(): number {
+    return this.replay.byteCount();
   }
 
   /** Events of one applied command; they share one version. */

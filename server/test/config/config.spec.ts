@@ -22,6 +22,8 @@ describe('config – environment', () => {
       rate_limit_per_second: 0,
       stream_ping_interval_ms: 30_000,
       stream_pong_timeout_ms: 90_000,
+      stream_replay_frames_max: 1_000_000,
+      stream_replay_bytes_max: 536_870_912,
       // Bounds the log replayed after a crash to ~2,000 × 256 entries.
       raft_snapshot_entries: 2000,
     });
@@ -74,6 +76,7 @@ describe('config – environment', () => {
     ['FASTPACA_BODY_LIMIT_BYTES', '12.5'],
     ['FASTPACA_NODE_NAME', 'bad name!'],
     ['FASTPACA_LOG_LEVEL', 'loud'],
+    ['FASTPACA_STREAM_REPLAY_BYTES_MAX', '512MiB'],
   ])('a bad %s (%s) stops start-up naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });

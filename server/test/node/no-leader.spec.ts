@@ -55,6 +55,7 @@ describe('node – no leader', () => {
     const hub = new StreamHub({
       replay_versions_per_context_max: 10,
       replay_frames_total_max: 100,
+      replay_bytes_total_max: 1_000_000,
       send_buffer_bytes_max: 1024,
       ping_interval_ms: 1000,
       pong_timeout_ms: 3000,

@@ -30,6 +30,7 @@ function makeHub(overrides: Partial<ConstructorParameters<typeof StreamHub>[0]> 
   const hub = new StreamHub({
     replay_versions_per_context_max: 100,
     replay_frames_total_max: 10_000,
+    replay_bytes_total_max: 1e9,
     send_buffer_bytes_max: 1_000,
     ping_interval_ms: 30_000,
     pong_timeout_ms: 90_000,
@@ -37,7 +38,7 @@ function makeHub(overrides: Partial<ConstructorParameters<typeof StreamHub>[0]> 
     statusOf: (id) => statuses.get(id),
     ...overrides,
   });
-  const publishVersion = (id: string, version: number, withMessage = true) => {
+  const publishVersion = (id: string, version: number, withMessage = true, text = `m${version}`) => {
     const events: StreamEventFrame[] = [];
     if (withMessage) {
       events.push({
@@ -47,7 +48,7 @@ function makeHub(overrides: Partial<ConstructorParameters<typeof StreamHub>[0]> 
         message: {
           seq: version,
           role: 'user',
-          parts: [{ type: 'text', text: `m${version}` }],
+          parts: [{ type: 'text', text }],
           metadata: {},
           token_count: 1,
           inserted_at: '2026-01-01T00:00:00.000Z',
@@ -267,6 +268,55 @@ describe('stream hub – replay then live', () => {
     const sink = new MemorySink();
     hub.subscribe('c49', { cursor: 15, includeMessages: true }, sink);
     expect(sink.versions()).toEqual([16, 17, 18, 19, 20]);
+  });
+
+  it('replay memory stays bounded in estimated bytes, whatever the frame count allows', () => {
+    const { hub, statuses, publishVersion } = makeHub({
+      replay_bytes_total_max: 1_000_000,
+      send_buffer_bytes_max: 1e7,
+    });
+    const text = 'x'.repeat(20_000);
+    for (let c = 0; c < 10; c++) {
+      statuses.set(`c${c}`, { version: 0, tombstoned: false });
+      for (let v = 1; v <= 10; v++) publishVersion(`c${c}`, v, true, text);
+    }
+    // 100 versions of ~40 KB each would need ~4 MB; the frame bound (10,000) never applies.
+    expect(hub.replayFrameCount()).toBeLessThan(100);
+    expect(hub.replayBytes()).toBeLessThanOrEqual(1_000_000);
+    expect(hub.replayBytes()).toBeGreaterThan(800_000);
+    // The most recently active context keeps its recent versions; the oldest ones are gone.
+    const recent = new MemorySink();
+    hub.subscribe('c9', { cursor: 5, includeMessages: true }, recent);
+    expect(recent.versions()).toEqual([6, 7, 8, 9, 10]);
+    const old = new MemorySink();
+    hub.subscribe('c0', { cursor: 0, includeMessages: true }, old);
+    expect(old.frames[0]).toMatchObject({ type: 'gap', expected: 1 });
+  });
+
+  it('counts tool parts and metadata toward the byte bound, not only text', () => {
+    const { hub, statuses } = makeHub({ replay_bytes_total_max: 100_000 });
+    statuses.set('t', { version: 0, tombstoned: false });
+    for (let version = 1; version <= 10; version++) {
+      statuses.set('t', { version, tombstoned: false });
+      hub.publish('t', [
+        {
+          type: 'message',
+          version,
+          seq: version,
+          message: {
+            seq: version,
+            role: 'tool',
+            parts: [{ type: 'tool-result', toolCallId: 'c1', output: 'y'.repeat(10_000) }],
+            metadata: { trace: 'z'.repeat(10_000) },
+            token_count: 1,
+            inserted_at: '2026-01-01T00:00:00.000Z',
+          },
+        },
+        { type: 'context', version, used_tokens: version, needs_compaction: false },
+      ]);
+    }
+    expect(hub.replayBytes()).toBeLessThanOrEqual(100_000);
+    expect(hub.replayFrameCount()).toBeLessThan(20);
   });
 
   it('any interleaving of publishes and (re)subscriptions yields each version exactly once, in order', () => {
