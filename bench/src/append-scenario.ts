@@ -44,7 +44,7 @@ export async function appendScenario(
     const order = round % 2 === 1 ? targets : [...targets].reverse();
     const measured: Measurement[] = [];
     const label = options.rounds > 1 ? `append, round ${round}/${options.rounds}` : 'append';
-    for (const failure of await eachTarget(label, order, async (target, running) => {
+    const roundFailures = await eachTarget(label, order, async (target, running) => {
       await createContexts(running, ids);
       const before = await storedMessages(running, ids);
       const m = await measure(target, running, loadgen, {
@@ -59,8 +59,8 @@ export async function appendScenario(
       checks.push(storedCheck(m, (await storedMessages(running, ids)) - before, options.connections));
       measured.push(m);
       console.log(progressLine(m));
-    }))
-      failures.push(failure);
+    });
+    failures.push(...roundFailures);
     rounds.push(measured);
   }
   const rows = medianRounds(targets, rounds);

@@ -141,6 +141,10 @@ function readFrame(buf: Buffer, at: number): { records: WalRecord[]; next: numbe
   return { records: records as WalRecord[], next: at + HEADER_BYTES + length };
 }
 
+function snapshotRecord(group: number, mode: 0 | 1, snap: SnapshotRef): WalRecord {
+  return [REC_SNAPSHOT, group, mode, snap.index, snap.term, snap.voters, snap.learners, snap.file];
+}
+
 /** One frame per batch, so a batch is replayed whole or (torn) not at all. */
 function encode(records: readonly WalRecord[]): Buffer {
   const body = packr.pack(records);
@@ -413,11 +417,7 @@ export class WalRaftStorage implements RaftStorage {
     const { state, snap } = c;
     const current = this.groupsState.get(c.group) === state && (state.durableSnap?.index ?? 0) < snap.index;
     if (current) {
-      const buf = encode([
-        [REC_SNAPSHOT, c.group, MODE_COMPACT, snap.index, snap.term, snap.voters, snap.learners, snap.file],
-      ]);
-      await this.active.handle.write(buf);
-      this.active.segment.bytes += buf.length;
+      await this.append([snapshotRecord(c.group, MODE_COMPACT, snap)]);
       state.durableSnap = snap;
     }
     this.filesInFlight.delete(snap.file);
@@ -445,16 +445,7 @@ export class WalRaftStorage implements RaftStorage {
       if (mode === 'install') {
         // A leader's snapshot replaces the log, so it must be durable before anything after it.
         files.push({ name: file, data: snapshot.data });
-        records.push([
-          REC_SNAPSHOT,
-          w.group,
-          MODE_INSTALL,
-          index,
-          term,
-          s.snap.voters,
-          s.snap.learners,
-          file,
-        ]);
+        records.push(snapshotRecord(w.group, MODE_INSTALL, s.snap));
       } else {
         plan.compactions.push({ group: w.group, state: s, snap: s.snap, data: snapshot.data });
       }
@@ -496,10 +487,7 @@ export class WalRaftStorage implements RaftStorage {
     for (const f of files) await writeFileDurably(join(this.snapDir, f.name), f.data);
     if (files.length > 0) await syncDir(this.snapDir);
     if (records.length === 0) return;
-    const buf = encode(records);
-    const { segment, handle } = this.active;
-    await handle.write(buf);
-    segment.bytes += buf.length;
+    const segment = await this.append(records);
     for (const d of plan.durable) {
       if (d.hard) d.state.durableHard = d.hard;
       if (d.snap) d.state.durableSnap = d.snap;
@@ -511,13 +499,19 @@ export class WalRaftStorage implements RaftStorage {
     if (segment.bytes >= this.segmentBytesMax) await this.rotate();
   }
 
+  /** Appends one frame to the active segment; the segment it went to. */
+  private async append(records: WalRecord[]): Promise<Segment> {
+    const buf = encode(records);
+    const { segment, handle } = this.active;
+    await handle.write(buf);
+    segment.bytes += buf.length;
+    return segment;
+  }
+
   private checkpoint(): WalRecord[] {
     const out: WalRecord[] = [];
     for (const [group, s] of this.groupsState) {
-      if (s.durableSnap) {
-        const { index, term, voters, learners, file } = s.durableSnap;
-        out.push([REC_SNAPSHOT, group, MODE_COMPACT, index, term, voters, learners, file]);
-      }
+      if (s.durableSnap) out.push(snapshotRecord(group, MODE_COMPACT, s.durableSnap));
       if (s.durableHard) {
         const h = s.durableHard;
         out.push([REC_HARD_STATE, group, h.term, h.vote, h.commit]);
@@ -574,16 +568,10 @@ export class WalRaftStorage implements RaftStorage {
 
   removeGroup(group: number): Promise<void> {
     this.groupsState.delete(group);
-    const run = this.chain.then(async () => {
-      const buf = encode([[REC_REMOVE, group]]);
-      await this.active.handle.write(buf);
-      this.active.segment.bytes += buf.length;
+    return this.enqueue(async () => {
+      await this.append([[REC_REMOVE, group]]);
       await this.removeStaleSnapshots();
     });
-    this.chain = run.catch((error: Error) => {
-      this.failed = error;
-    });
-    return run;
   }
 
   /** Number of segment files kept (for tests and metrics). */

@@ -61,7 +61,7 @@ type WindowRecord = number | [seq: number, part_tokens: readonly number[]] | Ful
  * encoding), and the encoding happens in `step` calls, each returning within
  * about its time budget. Messages and window entries are never mutated once
  * stored, so later commands cannot change what was captured: the bytes are
- * exactly those `encodeSnapshot` would have produced at capture time.
+ * exactly those a single uninterrupted encoding at capture time gives.
  */
 export interface SnapshotEncoder {
   /** Encodes until done or until `deadline` (a `performance.now()` time) passes; the bytes once done. */
@@ -71,10 +71,11 @@ export interface SnapshotEncoder {
 /** Retained messages packed per call; small enough that a step overshoots its deadline by well under a millisecond. */
 const messages_per_chunk = 256;
 
-/** Every scalar field of a context record, then the retained log, then the window, summary and idempotency keys. */
+/** A context record in field order: the scalar fields, the retained log, the window, then summary and idempotency keys. */
 interface CapturedContext {
   head: unknown[];
   retained: readonly Message[];
+  window: WindowRecord[];
   tail: unknown[];
 }
 
@@ -98,8 +99,8 @@ function captureContext(state: ContextState): CapturedContext {
       state.log.last_seq,
     ],
     retained: state.log.toArray(),
+    window: state.window.toArray().map((entry) => encodeWindowEntry(state, entry)),
     tail: [
-      state.window.toArray().map((entry) => encodeWindowEntry(state, entry)),
       state.summary_range === null ? null : [state.summary_range.from_seq, state.summary_range.to_seq],
       idempotency,
     ],
@@ -134,14 +135,9 @@ export function snapshotEncoder(contexts: Contexts, sizeHint = 0): SnapshotEncod
   };
 }
 
-/** The whole snapshot at once, for start-up, shutdown and tests. */
-export function encodeSnapshot(contexts: Contexts, sizeHint = 0): Uint8Array {
-  return snapshotEncoder(contexts, sizeHint).step(Number.POSITIVE_INFINITY)!;
-}
-
 /** Yields between chunks of work; returns the bytes. */
 function* encodeSteps(captured: CapturedContext[], sizeHint: number): Generator<void, Uint8Array> {
-  const weight = (c: CapturedContext) => c.retained.length + (c.tail[0] as unknown[]).length + 1;
+  const weight = (c: CapturedContext) => c.retained.length + c.window.length + 1;
   const sink = new ByteSink(Math.max(initial_capacity_bytes, Math.ceil(sizeHint * 1.125)));
   const header = new Uint8Array(header_bytes + array32_header_bytes);
   header.set(magic, 0);
@@ -172,6 +168,7 @@ function* encodeSteps(captured: CapturedContext[], sizeHint: number): Generator<
       }
       yield;
     }
+    sink.write(pack(context.window));
     for (const field of context.tail) sink.write(pack(field));
     yield;
   }
