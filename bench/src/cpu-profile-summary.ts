@@ -53,7 +53,10 @@ const categories: [string, (url: string) => boolean][] = [
   ['logging (pino)', (u) => u.includes('/node_modules/pino')],
   ['metrics (prom-client)', (u) => u.includes('/node_modules/prom-client/') || u.includes('/dist/metrics/')],
   ['Raft core', (u) => u.includes('/dist/raft/')],
-  ['consensus I/O (host, WAL, transport)', (u) => u.includes('/dist/consensus/')],
+  [
+    'replication I/O (host, WAL) and node link',
+    (u) => u.includes('/dist/replication/') || u.includes('/dist/node-link/'),
+  ],
   ['context engine (apply, window)', (u) => u.includes('/dist/context/')],
   ['node wiring (service, router, token counter)', (u) => u.includes('/dist/node/')],
   ['stream hub', (u) => u.includes('/dist/stream/')],

@@ -157,7 +157,7 @@ export class ContextGroup {
   }
 
   snapshot(): Uint8Array {
-    return this.snapshotEncoder().step(Number.POSITIVE_INFINITY)!;
+    return this.snapshotEncoder().step(Number.POSITIVE_INFINITY, () => 0)!;
   }
 
   /**
@@ -167,8 +167,8 @@ export class ContextGroup {
   snapshotEncoder(): SnapshotEncoder {
     const encoder = snapshotEncoder(this.contexts, this.snapshotBytesHint);
     return {
-      step: (deadline) => {
-        const bytes = encoder.step(deadline);
+      step: (deadline, now) => {
+        const bytes = encoder.step(deadline, now);
         if (bytes) this.snapshotBytesHint = bytes.length;
         return bytes;
       },

@@ -64,8 +64,8 @@ type WindowRecord = number | [seq: number, part_tokens: readonly number[]] | Ful
  * exactly those a single uninterrupted encoding at capture time gives.
  */
 export interface SnapshotEncoder {
-  /** Encodes until done or until `deadline` (a `performance.now()` time) passes; the bytes once done. */
-  step(deadline: number): Uint8Array | undefined;
+  /** Encodes until done or until `now()` reaches `deadline`; the bytes once done. */
+  step(deadline: number, now: () => number): Uint8Array | undefined;
 }
 
 /** Retained messages packed per call; small enough that a step overshoots its deadline by well under a millisecond. */
@@ -121,7 +121,7 @@ export function snapshotEncoder(contexts: Contexts, sizeHint = 0): SnapshotEncod
   const steps = encodeSteps(captured, sizeHint);
   let done: Uint8Array | undefined;
   return {
-    step(deadline) {
+    step(deadline, now) {
       if (done) return done;
       for (;;) {
         const next = steps.next();
@@ -129,7 +129,7 @@ export function snapshotEncoder(contexts: Contexts, sizeHint = 0): SnapshotEncod
           done = next.value;
           return done;
         }
-        if (performance.now() >= deadline) return undefined;
+        if (now() >= deadline) return undefined;
       }
     },
   };

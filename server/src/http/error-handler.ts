@@ -2,6 +2,7 @@ import { RequestValidationError } from '@ts-rest/fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodError } from 'zod';
 import { AppError } from '../errors/app-error.js';
+import { toAppError } from './error-catalogue.js';
 
 interface Issue {
   field: string;
@@ -68,10 +69,9 @@ export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
  */
 export function installErrorHandler(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((raw: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    let error: AppError | undefined;
-    if (raw instanceof AppError) error = raw;
-    else if (raw instanceof RequestValidationError) error = validationError(raw);
-    else if (raw && typeof raw === 'object' && 'code' in raw)
+    let error = toAppError(raw);
+    if (!error && raw instanceof RequestValidationError) error = validationError(raw);
+    else if (!error && raw && typeof raw === 'object' && 'code' in raw)
       error = fastifyError(raw as FastifyError, bodyLimit);
     if (!error) {
       request.log.error({ type: 'internal_error', err: raw, req_id: request.id }, 'unhandled error');

@@ -15,6 +15,7 @@ import { type Authorizer, bearer } from '../auth/authorizer.js';
 import { AppError } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { StreamHub, StreamSink, Subscription } from '../stream/stream-hub.js';
+import { toAppError } from './error-catalogue.js';
 import { sendError } from './error-handler.js';
 
 export interface StreamRouteDeps {
@@ -197,8 +198,8 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
     try {
       await deps.beforeSubscribe(contextId);
     } catch (error) {
-      const message = error instanceof AppError ? error.message : 'node unavailable';
-      return fail(socket, 'unavailable', message);
+      const known = toAppError(error);
+      return fail(socket, 'unavailable', known ? known.message : 'node unavailable');
     }
     if (socket.readyState !== socket.OPEN) return;
 

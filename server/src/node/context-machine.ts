@@ -1,7 +1,7 @@
 import type { StreamEventFrame } from '@fastpaca/contract';
 import { type Applied, type ContextCommand, ContextGroup } from '../context/index.js';
+import type { GroupStateMachine, SnapshotSteps } from '../replication/host/state-machine.js';
 import { plainPackr } from '../util/msgpack.js';
-import type { GroupStateMachine, SnapshotSteps } from './replicator.js';
 
 /** Commands travel through the log as msgpack; plain maps keep them readable by any replica version. */
 const packr = plainPackr();

@@ -21,10 +21,10 @@ import type {
 } from '../context/index.js';
 import { AppError, notFound, versionConflict } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { Replicator } from '../replication/replicator.js';
 import { encodeCommand } from './context-machine.js';
 import type { ContextService } from './context-service.js';
 import { groupOf } from './group-router.js';
-import type { Replicator } from './replicator.js';
 import type { TokenCounter } from './token-counter.js';
 
 export interface ContextNodeOptions {

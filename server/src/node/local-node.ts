@@ -2,13 +2,13 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { PgArchiveStore } from '../archive/archive-store.js';
 import { Archiver } from '../archive/archiver.js';
-import { RaftHost } from '../consensus/raft-host.js';
-import { RaftMetrics } from '../consensus/raft-metrics.js';
-import type { RaftStorage } from '../consensus/raft-storage.js';
-import { WalRaftStorage } from '../consensus/wal-storage.js';
 import type { AckArchivedValue, Applied } from '../context/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { validateRaftConfig } from '../raft/index.js';
+import { RaftHost } from '../replication/host/raft-host.js';
+import { RaftMetrics } from '../replication/metrics.js';
+import type { RaftStorage } from '../replication/storage/raft-storage.js';
+import { WalRaftStorage } from '../replication/storage/wal-storage.js';
 import { StreamHub } from '../stream/stream-hub.js';
 import { ContextMachine, encodeCommand } from './context-machine.js';
 import { ContextNode } from './context-node.js';
@@ -101,7 +101,7 @@ export class LocalNode {
       }),
       tick_ms: o.raft.tick_ms,
       snapshot_entries: o.raft.snapshot_entries,
-      groups,
+      bootstrap: groups,
       initialVoters: () => [o.nodeName],
       machine: (g) => machines[g]!,
       proposal_timeout_ms: o.proposal_timeout_ms,

@@ -1,54 +1,54 @@
 /**
  * Deliberately broken behaviours, for proving that the simulator's checkers
- * catch real Raft bugs. The switch set is branded with a symbol that is not
- * exported from the package entry point and cannot be produced by parsing any
- * configuration, so production code cannot turn a bug on by accident.
+ * catch real consensus and storage bugs. The switch set is branded with a
+ * symbol that is not exported from the package entry point and cannot be
+ * produced by parsing any configuration, so production code cannot turn a bug
+ * on by accident. The storage bugs live in the write-ahead log, which reads
+ * the same switch set.
  */
 const BUGS_BRAND: unique symbol = Symbol('raft.bugs');
 
-export type BugName =
+export const BUG_NAMES = [
   /** Commit by counting replicas of entries from earlier terms (Raft paper, Figure 8). */
-  | 'commit_old_term'
-  /** Vote from volatile state: the vote is never persisted and grants go out at once. */
-  | 'vote_not_persisted'
-  /** Acknowledge appends (and count the leader's own log) before they are durable. */
-  | 'ack_before_durable'
-  /** Hand entries to the state machine before they are committed. */
-  | 'apply_uncommitted';
-
-export const BUG_NAMES: readonly BugName[] = [
   'commit_old_term',
+  /** Vote from volatile state: the vote is never persisted and grants go out at once. */
   'vote_not_persisted',
+  /** Acknowledge appends (and count the leader's own log) before they are durable. */
   'ack_before_durable',
+  /** Hand entries to the state machine before they are committed. */
   'apply_uncommitted',
-];
+  /** Grant a vote without checking that the candidate's log is at least as up to date. */
+  'vote_without_log_check',
+  /** Heartbeats carry the leader's whole commit index instead of min(match, commit). */
+  'heartbeat_full_commit',
+  /** A follower commits up to the leader's commit even past the last entry the append proved it shares. */
+  'follower_commit_past_new',
+  /** A leader accepts a membership change while another one is still uncommitted. */
+  'concurrent_conf_changes',
+  /** Durability and replication acknowledgements are matched by index alone, ignoring the term. */
+  'ack_matched_by_index',
+  /** A leader serves ReadIndex reads without confirming its leadership with a quorum round. */
+  'read_without_quorum',
+  /** A new leader serves ReadIndex reads before it has committed an entry of its own term. */
+  'read_before_term_commit',
+  /** WAL recovery cuts the log at the first bad frame even when valid frames follow it. */
+  'wal_truncates_valid_frames',
+  /** The WAL acknowledges a write that the disk only partly took (a short write). */
+  'wal_acks_short_write',
+] as const;
 
-export interface BugSwitches {
-  readonly [BUGS_BRAND]: true;
-  readonly commit_old_term: boolean;
-  readonly vote_not_persisted: boolean;
-  readonly ack_before_durable: boolean;
-  readonly apply_uncommitted: boolean;
-}
+export type BugName = (typeof BUG_NAMES)[number];
 
-export const NO_BUGS: BugSwitches = Object.freeze({
-  [BUGS_BRAND]: true as const,
-  commit_old_term: false,
-  vote_not_persisted: false,
-  ack_before_durable: false,
-  apply_uncommitted: false,
-});
+export type BugSwitches = { readonly [BUGS_BRAND]: true } & { readonly [K in BugName]: boolean };
 
 /** Test-only: a switch set with the named bugs enabled. */
 export function bugsForTesting(names: readonly BugName[]): BugSwitches {
-  return Object.freeze({
-    [BUGS_BRAND]: true as const,
-    commit_old_term: names.includes('commit_old_term'),
-    vote_not_persisted: names.includes('vote_not_persisted'),
-    ack_before_durable: names.includes('ack_before_durable'),
-    apply_uncommitted: names.includes('apply_uncommitted'),
-  });
+  const switches = { [BUGS_BRAND]: true as const } as Record<BugName, boolean> & { [BUGS_BRAND]: true };
+  for (const name of BUG_NAMES) switches[name] = names.includes(name);
+  return Object.freeze(switches);
 }
+
+export const NO_BUGS: BugSwitches = bugsForTesting([]);
 
 export function isBugSwitches(value: unknown): value is BugSwitches {
   return (

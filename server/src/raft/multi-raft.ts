@@ -3,7 +3,7 @@ import type { RaftConfig } from './config.js';
 import { assert, fail, ok, type Result, raftError } from './errors.js';
 import type { Prng } from './prng.js';
 import { type PersistedState, type Proposed, RaftNode, type RaftStatus } from './raft-node.js';
-import type { ConfChange, GroupId, Message, NodeId, PersistAck, Ready } from './types.js';
+import type { Checksum, ConfChange, GroupId, Message, NodeId, PersistAck, Ready } from './types.js';
 
 /** One group's heartbeat inside a coalesced batch (leader → follower). */
 export interface HeartbeatBeat {
@@ -54,6 +54,7 @@ export interface MultiRaftOptions {
   readonly id: NodeId;
   readonly config: RaftConfig;
   readonly prng: Prng;
+  readonly checksum: Checksum;
   readonly bugs?: BugSwitches;
 }
 
@@ -67,6 +68,7 @@ export class MultiRaft {
   readonly id: NodeId;
   private readonly cfg: RaftConfig;
   private readonly prng: Prng;
+  private readonly checksum: Checksum;
   private readonly bugs: BugSwitches | undefined;
   private readonly nodes = new Map<GroupId, RaftNode>();
   /** Groups touched since the last `ready()`; only they can have output. */
@@ -79,6 +81,7 @@ export class MultiRaft {
     this.id = options.id;
     this.cfg = options.config;
     this.prng = options.prng;
+    this.checksum = options.checksum;
     this.bugs = options.bugs;
   }
 
@@ -90,6 +93,7 @@ export class MultiRaft {
       group,
       config: this.cfg,
       prng: this.prng.fork(),
+      checksum: this.checksum,
       heartbeat: 'external',
       ...(init.storage !== undefined && { storage: init.storage }),
       ...(init.applied !== undefined && { applied: init.applied }),
@@ -204,8 +208,8 @@ export class MultiRaft {
     return this.with(group, (n) => n.transferLeader(to));
   }
 
-  compact(group: GroupId, index: number, data: Uint8Array): Result<void> {
-    return this.with(group, (n) => n.compact(index, data));
+  compact(group: GroupId, index: number, data: Uint8Array, checksum: number): Result<void> {
+    return this.with(group, (n) => n.compact(index, data, checksum));
   }
 
   campaign(group: GroupId): Result<void> {

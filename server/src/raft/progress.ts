@@ -67,7 +67,7 @@ export class Progress {
   /** In probe: an append is out and unanswered, so wait before sending another. */
   probeSent = false;
   /** Heard from this peer since the last check-quorum round. */
-  recentActive = true;
+  recentActive: boolean;
   /** Heartbeat answers seen while `match` stood still with appends outstanding. */
   stalledHeartbeats = 0;
   /** In snapshot: the snapshot being sent and how far the follower has it. */
@@ -85,8 +85,9 @@ export class Progress {
   snapshotRewind = -1;
   readonly inflights: Inflights;
 
-  constructor(next: number, maxInflightMsgs: number, maxInflightBytes: number) {
+  constructor(next: number, maxInflightMsgs: number, maxInflightBytes: number, recentActive: boolean) {
     this.next = next;
+    this.recentActive = recentActive;
     this.inflights = new Inflights(maxInflightMsgs, maxInflightBytes);
   }
 

@@ -15,9 +15,11 @@ import type { Prng } from './prng.js';
 import { Progress, type ProgressState } from './progress.js';
 import { RaftLog } from './raft-log.js';
 import { ReadIndexTracker } from './read-index.js';
+import { SnapshotReceiver } from './snapshot-receiver.js';
 import type {
   AppendMessage,
   AppendResponseMessage,
+  Checksum,
   ConfChange,
   ConfState,
   Entry,
@@ -52,6 +54,8 @@ export interface RaftNodeOptions {
   /** Already validated (`validateRaftConfig`). */
   readonly config: RaftConfig;
   readonly prng: Prng;
+  /** Verifies snapshots received from a leader (see `SnapshotMeta.checksum`). */
+  readonly checksum: Checksum;
   readonly storage?: PersistedState;
   /** The index the state machine already reflects; defaults to the snapshot index. */
   readonly applied?: number;
@@ -100,20 +104,21 @@ export interface Proposed {
   readonly term: number;
 }
 
-interface IncomingSnapshot {
-  meta: Snapshot['meta'];
-  buffer: Uint8Array;
-  received: number;
-}
-
 const EMPTY_DATA = new Uint8Array(0);
 
-/** The durable state a brand-new group starts from on each founding member. */
-export function initialGroupState(conf: ConfState, data: Uint8Array = EMPTY_DATA): PersistedState {
+/**
+ * The durable state a brand-new group starts from on each founding member:
+ * a snapshot at index 1 holding the configuration and the state machine's
+ * initial state (`checksum` is the CRC-32 of `data`; 0 for no data).
+ */
+export function initialGroupState(
+  conf: ConfState,
+  initial: { readonly data: Uint8Array; readonly checksum: number } = { data: EMPTY_DATA, checksum: 0 },
+): PersistedState {
   assert(conf.voters.length > 0, 'a group needs at least one voter');
   return {
     hard_state: { term: 1, vote: null, commit: 1 },
-    snapshot: { meta: { index: 1, term: 1, conf }, data },
+    snapshot: { meta: { index: 1, term: 1, conf, checksum: initial.checksum }, data: initial.data },
     entries: [],
   };
 }
@@ -157,7 +162,7 @@ export class RaftNode {
   private termStartIndex = 0;
   private uncommittedBytes = 0;
   private readonly reads: ReadIndexTracker;
-  private incoming: IncomingSnapshot | null = null;
+  private readonly incoming: SnapshotReceiver;
 
   /** Messages ready to send, and messages waiting for a write to become durable. */
   private msgs: Message[] = [];
@@ -192,9 +197,13 @@ export class RaftNode {
     assert(isBugSwitches(this.bugs), 'bugs must come from bugsForTesting');
     this.ownHeartbeat = (options.heartbeat ?? 'own') === 'own';
     this.reads = new ReadIndexTracker(this.cfg.max_read_index_queue);
+    this.incoming = new SnapshotReceiver(this.cfg.max_snapshot_bytes, options.checksum);
 
     const stored = options.storage ?? { hard_state: null, snapshot: null, entries: [] };
-    const snapshot = stored.snapshot ?? { meta: { index: 0, term: 0, conf: EMPTY_CONF }, data: EMPTY_DATA };
+    const snapshot = stored.snapshot ?? {
+      meta: { index: 0, term: 0, conf: EMPTY_CONF, checksum: 0 },
+      data: EMPTY_DATA,
+    };
     const hard = stored.hard_state ?? { term: 0, vote: null, commit: 0 };
     const applied = options.applied ?? snapshot.meta.index;
     this.log = new RaftLog(snapshot, stored.entries, hard.commit, applied);
@@ -330,7 +339,7 @@ export class RaftNode {
         raftError('not_committed_in_term', 'the leader has not yet committed an entry of its term'),
       );
     }
-    if (this.confs.currentIndex() > this.log.committed) {
+    if (this.confs.currentIndex() > this.log.committed && !this.bugs.concurrent_conf_changes) {
       return fail(raftError('conf_change_pending', 'a membership change is not yet committed'));
     }
     const next = applyConfChange(this.confs.current(), change);
@@ -383,9 +392,9 @@ export class RaftNode {
   /**
    * The state machine has a snapshot at `index` (≤ the last applied index it was
    * given): record it, let storage drop the log up to it, and keep serving
-   * lagging followers from it.
+   * lagging followers from it. `checksum` is the CRC-32 of `data`.
    */
-  compact(index: number, data: Uint8Array): Result<void> {
+  compact(index: number, data: Uint8Array, checksum: number): Result<void> {
     if (index <= this.log.snapshot.meta.index) {
       return fail(
         raftError('snapshot_stale', `snapshot at ${index} is not newer than ${this.log.snapshot.meta.index}`),
@@ -394,7 +403,7 @@ export class RaftNode {
     assert(index <= this.log.applied, `compaction at ${index} beyond applied ${this.log.applied}`);
     const term = this.log.term(index);
     assert(term !== undefined, `compaction index ${index} is not in the log`);
-    const snapshot: Snapshot = { meta: { index, term, conf: this.confs.at(index) }, data };
+    const snapshot: Snapshot = { meta: { index, term, conf: this.confs.at(index), checksum }, data };
     this.log.snapshot = snapshot;
     const keepFrom = Math.max(this.log.offset, index - this.cfg.compaction_keep_entries);
     this.confs.compactTo(keepFrom);
@@ -421,10 +430,14 @@ export class RaftNode {
     // write already in flight cuts below it: then only the prefix before the cut counts.
     while (this.barriers.length > 0 && this.barriers[0]!.seq <= ack.seq) this.barriers.shift();
     let limit = Math.min(ack.log_index, this.log.lastIndex());
-    for (const b of this.barriers) limit = Math.min(limit, b.from - 1);
-    if (limit > this.stable) {
-      if (limit < ack.log_index || limit <= this.log.offset || this.log.matchTerm(limit, ack.log_term)) {
-        this.stable = limit;
+    if (this.bugs.ack_matched_by_index) {
+      this.stable = Math.max(this.stable, limit);
+    } else {
+      for (const b of this.barriers) limit = Math.min(limit, b.from - 1);
+      if (limit > this.stable) {
+        if (limit < ack.log_index || limit <= this.log.offset || this.log.matchTerm(limit, ack.log_term)) {
+          this.stable = limit;
+        }
       }
     }
 
@@ -595,8 +608,10 @@ export class RaftNode {
     this.lead = this.id;
     this.resetRoleState();
     const next = this.log.lastIndex() + 1;
+    // Peers start inactive (as in etcd): check-quorum deposes a leader that hears
+    // from no quorum within its first election timeout, not its second.
     for (const id of this.members()) {
-      if (id !== this.id) this.progress.set(id, this.newProgress(next));
+      if (id !== this.id) this.progress.set(id, this.newProgress(next, false));
     }
     // An entry of the new term: committing it commits everything before it (and enables reads
     // and membership changes).
@@ -702,7 +717,7 @@ export class RaftNode {
       this.vote === m.from ||
       (this.vote === null && this.lead === null) ||
       (m.type === 'pre_vote' && m.term > this.term);
-    if (canVote && this.log.isUpToDate(m.log_index, m.log_term)) {
+    if (canVote && (this.bugs.vote_without_log_check || this.log.isUpToDate(m.log_index, m.log_term))) {
       if (m.type === 'vote') {
         // Record the vote before sending: the grant is held until the write carrying it is durable.
         this.electionElapsed = 0;
@@ -812,7 +827,8 @@ export class RaftNode {
         assert(conflict > log.committed, `conflict at ${conflict} within committed log (${log.committed})`);
         this.appendToLog(m.entries.slice(conflict - m.log_index - 1));
       }
-      log.commitTo(Math.min(m.commit, lastNew));
+      // Only the entries this append proved shared may commit: later ones may still be an old leader's.
+      log.commitTo(Math.min(m.commit, this.bugs.follower_commit_past_new ? log.lastIndex() : lastNew));
       this.sendAppendResponse(m.from, lastNew, log.term(lastNew)!, false, 0, 0);
       return;
     }
@@ -869,50 +885,26 @@ export class RaftNode {
     const log = this.log;
     if (m.meta.index <= log.committed) {
       // Older than what we already have committed: nothing to install.
-      this.incoming = null;
+      this.incoming.reset();
       this.sendAppendResponse(m.from, log.committed, log.term(log.committed)!, false, 0, 0);
       return;
     }
-    // A leader configured for bigger snapshots than we accept: drop, as if lost.
-    if (m.total_bytes > this.cfg.max_snapshot_bytes) return;
-    let inc = this.incoming;
-    const same =
-      inc !== null &&
-      inc.meta.index === m.meta.index &&
-      inc.meta.term === m.meta.term &&
-      inc.buffer.length === m.total_bytes;
-    if (!same) {
-      if (m.offset !== 0) {
-        this.sendSnapshotResponse(m, 0, true);
+    const outcome = this.incoming.receive(m);
+    switch (outcome.kind) {
+      case 'ignore':
         return;
-      }
-      inc = { meta: m.meta, buffer: new Uint8Array(m.total_bytes), received: 0 };
-      this.incoming = inc;
+      case 'progress':
+        this.sendSnapshotResponse(m, outcome.offset, false);
+        return;
+      case 'reject':
+        this.sendSnapshotResponse(m, outcome.offset, true);
+        return;
+      case 'complete':
+        this.restore(outcome.snapshot);
+        // Held until the snapshot is durable (see send()).
+        this.sendAppendResponse(m.from, m.meta.index, m.meta.term, false, 0, 0);
+        return;
     }
-    assert(inc !== null, 'incoming snapshot');
-    if (m.offset < inc.received) {
-      this.sendSnapshotResponse(m, inc.received, false);
-      return;
-    }
-    if (m.offset > inc.received || m.offset + m.data.length > inc.buffer.length) {
-      this.sendSnapshotResponse(m, inc.received, true);
-      return;
-    }
-    inc.buffer.set(m.data, m.offset);
-    inc.received += m.data.length;
-    if (!m.done) {
-      this.sendSnapshotResponse(m, inc.received, false);
-      return;
-    }
-    this.incoming = null;
-    if (inc.received !== inc.buffer.length) {
-      this.sendSnapshotResponse(m, 0, true);
-      return;
-    }
-    const snapshot: Snapshot = { meta: inc.meta, data: inc.buffer };
-    this.restore(snapshot);
-    // Held until the snapshot is durable (see send()).
-    this.sendAppendResponse(m.from, snapshot.meta.index, snapshot.meta.term, false, 0, 0);
   }
 
   private sendSnapshotResponse(m: SnapshotChunkMessage, offset: number, reject: boolean): void {
@@ -985,7 +977,8 @@ export class RaftNode {
       return;
     }
     // Match by (term, index): an acknowledgement for a different entry at this index says nothing.
-    if (m.index > log.offset && !log.matchTerm(m.index, m.log_term)) return;
+    if (m.index > log.offset && !log.matchTerm(m.index, m.log_term) && !this.bugs.ack_matched_by_index)
+      return;
     const wasPaused = pr.paused();
     if (!pr.maybeUpdate(m.index)) return;
     if (pr.state === 'probe') pr.becomeReplicate();
@@ -1039,8 +1032,8 @@ export class RaftNode {
     this.sendSnapshotChunks(m.from, pr);
   }
 
-  private newProgress(next: number): Progress {
-    return new Progress(next, this.cfg.max_inflight_msgs, this.cfg.max_inflight_bytes);
+  private newProgress(next: number, recentActive: boolean): Progress {
+    return new Progress(next, this.cfg.max_inflight_msgs, this.cfg.max_inflight_bytes, recentActive);
   }
 
   private members(): NodeId[] {
@@ -1057,9 +1050,10 @@ export class RaftNode {
       this.progress.delete(id);
       this.removedThisTerm.add(id);
     }
+    // A member added now counts as active, or check-quorum could depose us before it ever answered.
     for (const id of this.members()) {
       if (id !== this.id && !this.progress.has(id))
-        this.progress.set(id, this.newProgress(this.log.lastIndex()));
+        this.progress.set(id, this.newProgress(this.log.lastIndex(), true));
     }
     if (this.leadTransferee !== null && !isVoter(conf, this.leadTransferee)) this.leadTransferee = null;
     // A smaller quorum may already confirm pending reads or commit entries.
@@ -1243,7 +1237,8 @@ export class RaftNode {
         from: this.id,
         to,
         term: this.term,
-        commit: Math.min(pr.match, this.log.committed),
+        // A follower's log may differ past `match`: a larger commit could commit an old leader's entries there.
+        commit: this.bugs.heartbeat_full_commit ? this.log.committed : Math.min(pr.match, this.log.committed),
         ctx,
       };
       this.send(m);
@@ -1260,13 +1255,13 @@ export class RaftNode {
   }
 
   private leaderRead(ctx: string, from: NodeId): void {
-    if (this.log.committed < this.termStartIndex) {
+    if (this.log.committed < this.termStartIndex && !this.bugs.read_before_term_commit) {
       // Our commit index may lag the previous leader's until an entry of this term commits.
       this.reads.defer(ctx, from);
       return;
     }
     const voters = this.confs.current().voters;
-    if (voters.length === 1 && voters[0] === this.id) {
+    if ((voters.length === 1 && voters[0] === this.id) || this.bugs.read_without_quorum) {
       this.deliverRead(ctx, from, this.log.committed);
       return;
     }

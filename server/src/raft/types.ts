@@ -40,6 +40,12 @@ export interface SnapshotMeta {
   readonly term: number;
   /** The configuration in force at `index`. */
   readonly conf: ConfState;
+  /**
+   * CRC-32 of the snapshot's data, computed by the driver's checksum function:
+   * a follower verifies the assembled chunks against it before installing, and
+   * storage verifies the file against it when loading.
+   */
+  readonly checksum: number;
 }
 
 export interface Snapshot {
@@ -204,6 +210,13 @@ export interface PersistAck {
 }
 
 export type SnapshotWriteMode = 'install' | 'compact';
+
+/**
+ * CRC-32 (IEEE), continued from `previous` when given, so data that arrives in
+ * chunks is checked as it comes. Injected by the driver (node's zlib in
+ * production): the core stays free of I/O modules.
+ */
+export type Checksum = (data: Uint8Array, previous?: number) => number;
 
 /**
  * Work for the driver from one group, produced by `ready()`:

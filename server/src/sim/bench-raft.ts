@@ -4,6 +4,7 @@ import { MultiRaft, type WireMessage } from '../raft/multi-raft.js';
 import { Prng } from '../raft/prng.js';
 import { initialGroupState } from '../raft/raft-node.js';
 import type { PersistAck } from '../raft/types.js';
+import { crc32 } from '../util/checksum.js';
 
 /**
  * Throughput of the pure core: three nodes hosting 256 groups each, in one
@@ -28,7 +29,7 @@ export function benchRaft(proposals = 100_000, batch = 512, payloadBytes = 100):
   const prng = new Prng(1);
   const nodes = new Map<string, MultiRaft>();
   for (const id of ids) {
-    const multi = new MultiRaft({ id, config, prng: prng.fork() });
+    const multi = new MultiRaft({ id, config, prng: prng.fork(), checksum: crc32 });
     for (let g = 0; g < groups; g++)
       multi.createGroup(g, { storage: initialGroupState({ voters: ids, learners: [] }) });
     nodes.set(id, multi);

@@ -5,6 +5,7 @@ import { MultiRaft, type MultiReady, type WireMessage } from '../raft/multi-raft
 import { Prng } from '../raft/prng.js';
 import { initialGroupState, type RaftNode, type RaftStatus } from '../raft/raft-node.js';
 import type { ConfChange, GroupId, NodeId, Ready } from '../raft/types.js';
+import { crc32 } from '../util/checksum.js';
 import { type CheckerName, SafetyChecker, Violation } from './checkers.js';
 import { EventQueue } from './event-queue.js';
 import { type ClientOp, checkHistory } from './history.js';
@@ -243,7 +244,10 @@ export class Simulation {
     const initialData = initial.snapshot();
     for (let g = 0; g < s.groups; g++) {
       const members = this.shuffled(this.nodes.map((n) => n.id)).slice(0, s.replicas);
-      const state = initialGroupState({ voters: members, learners: [] }, initialData);
+      const state = initialGroupState(
+        { voters: members, learners: [] },
+        { data: initialData, checksum: crc32(initialData) },
+      );
       for (const id of members) this.node(id).disk.bootstrap(g, state);
     }
     for (const n of this.nodes) this.start(n);
@@ -403,6 +407,7 @@ export class Simulation {
       id: n.id,
       config: this.config,
       prng: this.prng.fork(),
+      checksum: crc32,
       ...(this.bugs.length > 0 && { bugs: bugsForTesting(this.bugs) }),
     });
     n.multi = multi;
@@ -584,7 +589,8 @@ export class Simulation {
       sm.applied - raft.log.snapshot.meta.index >= this.scenario.compactEvery &&
       sm.applied === raft.applied
     ) {
-      if (multi.compact(g, sm.applied, sm.snapshot()).ok) {
+      const data = sm.snapshot();
+      if (multi.compact(g, sm.applied, data, crc32(data)).ok) {
         this.stats.compactions++;
         this.trace(`${n.id} group ${g} compacted at ${sm.applied}`);
       }

@@ -17,12 +17,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Packr } from 'msgpackr';
 import pino from 'pino';
-import { RaftHost } from '../consensus/raft-host.js';
-import { TcpTransport } from '../consensus/tcp-transport.js';
-import { WalRaftStorage } from '../consensus/wal-storage.js';
-import { AppError } from '../errors/app-error.js';
-import type { GroupStateMachine } from '../node/replicator.js';
-import { validateRaftConfig } from '../raft/index.js';
+import { TcpTransport } from '../node-link/tcp-transport.js';
+import { validateRaftConfig, type WireMessage } from '../raft/index.js';
+import { ReplicationError } from '../replication/errors.js';
+import { RaftHost } from '../replication/host/raft-host.js';
+import type { GroupStateMachine } from '../replication/host/state-machine.js';
+import { WalRaftStorage } from '../replication/storage/wal-storage.js';
 
 const packr = new Packr({ useRecords: false });
 const env = (name: string, fallback?: string): string => {
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     nodeId: id,
     host: '127.0.0.1',
     port: Number(env('RAFT_PORT')),
-    onMessages: (_from, msgs) => host?.receive(msgs),
+    onMessages: (_from, msgs) => host?.receive(msgs as WireMessage[]),
     logger,
   });
   host = new RaftHost({
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     }),
     tick_ms: Number(env('RAFT_TICK_MS', '20')),
     snapshot_entries: Number(env('RAFT_SNAPSHOT_ENTRIES', '1000')),
-    groups,
+    bootstrap: groups,
     initialVoters: () => [...peers.keys()],
     machine: (g) => machines[g]!,
     sender: transport,
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
         raft.propose(group, Buffer.concat(chunks)).then(
           (index) => reply(res, 201, { index }),
           (error: Error) =>
-            reply(res, error instanceof AppError ? error.status : 500, {
+            reply(res, error instanceof ReplicationError ? (error.kind === 'overloaded' ? 429 : 503) : 500, {
               error: error.message,
               leader: raft.leaderOf(group),
             }),

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { RaftHost } from '../../src/consensus/raft-host.js';
-import { WalRaftStorage } from '../../src/consensus/wal-storage.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { ContextMachine } from '../../src/node/context-machine.js';
 import { ContextNode } from '../../src/node/context-node.js';
 import { TokenCounter } from '../../src/node/token-counter.js';
 import { validateRaftConfig } from '../../src/raft/index.js';
+import { RaftHost } from '../../src/replication/host/raft-host.js';
+import { WalRaftStorage } from '../../src/replication/storage/wal-storage.js';
 import { StreamHub } from '../../src/stream/stream-hub.js';
 
 /**
@@ -31,7 +31,7 @@ describe('node – no leader', () => {
       config: validateRaftConfig({ election_ticks: 5, heartbeat_ticks: 1 }),
       tick_ms: 5,
       snapshot_entries: 1000,
-      groups: [0],
+      bootstrap: [0],
       initialVoters: () => ['me', 'ghost'],
       machine: (g) => machines[g]!,
       sender: { send: () => false },

@@ -72,6 +72,26 @@ describe('leader election', () => {
     expect(h.node('a').role).toBe('follower');
   });
 
+  it('check-quorum – a leader cut off right after its election steps down within one election timeout', () => {
+    // Regression: peers started out "recently active", so such a leader survived two timeouts.
+    const h = new Harness(['a', 'b', 'c']);
+    h.node('a').campaign();
+    // Deliver one message at a time and cut `a` off the moment it wins: no answer reaches it as leader.
+    for (let round = 0; round < 20 && h.node('a').role !== 'leader'; round++) {
+      for (const id of h.ids) h.turn(id);
+      for (const m of h.take()) {
+        if (h.node('a').role !== 'leader') h.deliver(m);
+      }
+    }
+    expect(h.node('a').role).toBe('leader');
+    h.isolate('a');
+    for (let i = 0; i < h.config.election_ticks; i++) {
+      h.node('a').tick();
+      h.stabilize();
+    }
+    expect(h.node('a').role).toBe('follower');
+  });
+
   it('check-quorum – a leader with a live quorum stays leader', () => {
     const h = new Harness(['a', 'b', 'c']);
     h.elect('a');

@@ -4,6 +4,7 @@ import { Prng } from '../../src/raft/prng.js';
 import { initialGroupState, type PersistedState, RaftNode } from '../../src/raft/raft-node.js';
 import type { Entry, Message, NodeId, ReadState, Ready } from '../../src/raft/types.js';
 import { SimDisk } from '../../src/sim/sim-storage.js';
+import { crc32 } from '../../src/util/checksum.js';
 
 export const GROUP = 7;
 
@@ -77,6 +78,7 @@ export class Harness {
       group: GROUP,
       config: this.config,
       prng: this.prng.fork(),
+      checksum: crc32,
       storage: state ?? disk.load(GROUP),
       ...(this.bugs && { bugs: this.bugs }),
     });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../src/raft/prng.js';
 import { RaftNode } from '../../src/raft/raft-node.js';
+import { crc32 } from '../../src/util/checksum.js';
 import { bytes, GROUP, Harness } from './harness.js';
 
 const voters = ['a', 'b', 'c'];
@@ -150,6 +151,7 @@ describe('membership changes', () => {
       group: GROUP,
       config: h.config,
       prng: new Prng(1),
+      checksum: crc32,
       min_term: 9,
     });
     expect(recreated.term).toBe(9);

@@ -5,6 +5,7 @@ import { Prng } from '../../src/raft/prng.js';
 import { initialGroupState } from '../../src/raft/raft-node.js';
 import type { NodeId } from '../../src/raft/types.js';
 import { SimDisk } from '../../src/sim/sim-storage.js';
+import { crc32 } from '../../src/util/checksum.js';
 import { bytes } from './harness.js';
 
 const config = validateRaftConfig({ election_ticks: 10, heartbeat_ticks: 2 });
@@ -25,7 +26,7 @@ class MultiCluster {
     const prng = new Prng(5);
     for (const id of ids) {
       const disk = new SimDisk();
-      const multi = new MultiRaft({ id, config, prng: prng.fork() });
+      const multi = new MultiRaft({ id, config, prng: prng.fork(), checksum: crc32 });
       for (let g = 0; g < groups; g++) {
         const state = initialGroupState({ voters: [...ids], learners: [] });
         disk.bootstrap(g, state);

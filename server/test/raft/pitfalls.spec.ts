@@ -13,7 +13,7 @@ const entry = (index: number, term: number, data = `e${index}@${term}`): Entry =
 });
 const stateWith = (hard: HardState, entries: Entry[], conf = conf5): PersistedState => ({
   hard_state: hard,
-  snapshot: { meta: { index: 1, term: 1, conf }, data: new Uint8Array(0) },
+  snapshot: { meta: { index: 1, term: 1, conf, checksum: 0 }, data: new Uint8Array(0) },
   entries,
 });
 

@@ -10,7 +10,7 @@ const e = (index: number, term: number): Entry => ({
   data: new Uint8Array(index),
 });
 const snap = (index: number, term: number): Snapshot => ({
-  meta: { index, term, conf: { voters: ['a'], learners: [] } },
+  meta: { index, term, conf: { voters: ['a'], learners: [] }, checksum: 0 },
   data: new Uint8Array(0),
 });
 

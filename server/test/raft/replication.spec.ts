@@ -13,7 +13,7 @@ const run = (from: number, to: number, term: number): Entry[] =>
   }));
 const state = (term: number, entries: Entry[]): PersistedState => ({
   hard_state: { term, vote: null, commit: 1 },
-  snapshot: { meta: { index: 1, term: 1, conf: conf3 }, data: new Uint8Array(0) },
+  snapshot: { meta: { index: 1, term: 1, conf: conf3, checksum: 0 }, data: new Uint8Array(0) },
   entries,
 });
 const apps = (msgs: readonly Message[], to: string) =>

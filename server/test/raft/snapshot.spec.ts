@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message, SnapshotChunkMessage } from '../../src/raft/types.js';
+import { crc32 } from '../../src/util/checksum.js';
 import { bytes, GROUP, Harness } from './harness.js';
 
 const chunks = (msgs: readonly Message[], to: string) =>
@@ -18,7 +19,7 @@ function laggingFollower(options: { autoPersist?: boolean } = {}) {
   h.stabilize();
   h.tickAll(2);
   const data = bytes('x'.repeat(95));
-  expect(a.compact(a.applied, data).ok).toBe(true);
+  expect(a.compact(a.applied, data, crc32(data)).ok).toBe(true);
   h.stabilize();
   return { h, a, data };
 }
@@ -126,7 +127,7 @@ describe('snapshots', () => {
       from: 'a',
       to: 'b',
       term: b.term,
-      meta: { index: commit - 2, term: b.termAt(commit - 2)!, conf: b.conf() },
+      meta: { index: commit - 2, term: b.termAt(commit - 2)!, conf: b.conf(), checksum: 0 },
       offset: 0,
       total_bytes: 3,
       data: bytes('old'),
@@ -151,7 +152,7 @@ describe('snapshots', () => {
     h.turn('a');
     const probes = h.take((m) => m.to === 'c');
     expect(probes.some((m) => m.type === 'app' || m.type === 'heartbeat')).toBe(true);
-    expect(a.compact(a.applied, bytes('state')).ok).toBe(true);
+    expect(a.compact(a.applied, bytes('state'), crc32(bytes('state'))).ok).toBe(true);
     for (const m of probes) h.deliver(m);
     h.tickAll(5);
     expect(chunks(h.sent('a'), 'c').length).toBeGreaterThan(0);
@@ -165,14 +166,80 @@ describe('snapshots', () => {
     for (let i = 0; i < 6; i++) a.propose(bytes(`e${i}`));
     h.tickAll(2);
     const index = a.applied;
-    expect(a.compact(index, bytes('s')).ok).toBe(true);
+    expect(a.compact(index, bytes('s'), crc32(bytes('s'))).ok).toBe(true);
     // The last two entries stay in memory for slightly lagging followers.
     expect(a.log.firstIndex()).toBe(index - 1);
     const r = h.turn('a')!;
     expect(r.snapshot?.mode).toBe('compact');
     expect(r.snapshot?.snapshot.meta).toMatchObject({ index, term: a.term });
-    const stale = a.compact(index, bytes('s'));
+    const stale = a.compact(index, bytes('s'), crc32(bytes('s')));
     expect(!stale.ok && stale.error.code).toBe('snapshot_stale');
-    expect(() => a.compact(a.applied + 5, bytes('s'))).toThrow(/beyond applied/);
+    expect(() => a.compact(a.applied + 5, bytes('s'), 0)).toThrow(/beyond applied/);
+  });
+});
+
+describe('snapshots – transfer integrity', () => {
+  const chunk = (
+    from: string,
+    term: number,
+    meta: SnapshotChunkMessage['meta'],
+    data: Uint8Array,
+    offset: number,
+    total: number,
+  ): SnapshotChunkMessage => ({
+    type: 'snap',
+    group: GROUP,
+    from,
+    to: 'c',
+    term,
+    meta,
+    offset,
+    total_bytes: total,
+    data,
+    done: offset + data.length === total,
+  });
+
+  it('snapshot – chunks of two leaders with the same snapshot index, term and size are never spliced', () => {
+    // Regression: chunks were matched by (index, term, size) alone.
+    const h = new Harness(['a', 'b', 'c'], { config: { snapshot_chunk_bytes: 4 } });
+    const c = h.node('c');
+    const conf = c.conf();
+    const first = bytes('AAAAAAAA');
+    const second = bytes('BBBBBBBB');
+    const metaA = { index: 50, term: 2, conf, checksum: crc32(first) };
+    const metaB = { index: 50, term: 2, conf, checksum: crc32(second) };
+    c.step(chunk('a', 3, metaA, first.subarray(0, 4), 0, 8));
+    // A later leader's transfer of a snapshot at the same (index, term, size) arrives mid-way.
+    c.step(chunk('b', 4, metaB, second.subarray(4), 4, 8));
+    // The new term is persisted first; the answers follow in the next turn.
+    h.turn('c');
+    h.turn('c');
+    expect(h.readies.get('c')!.some((r) => r.snapshot)).toBe(false);
+    const resp = h.sent('c').find((m) => m.type === 'snap_resp' && m.to === 'b');
+    expect(resp).toMatchObject({ reject: true, offset: 0 });
+  });
+
+  it('snapshot – a snapshot whose bytes do not match its checksum is never installed', () => {
+    const h = new Harness(['a', 'b', 'c'], { config: { snapshot_chunk_bytes: 4 } });
+    const c = h.node('c');
+    const data = bytes('state!!!');
+    const meta = { index: 50, term: 2, conf: c.conf(), checksum: crc32(data) ^ 1 };
+    c.step(chunk('a', 3, meta, data.subarray(0, 4), 0, 8));
+    c.step(chunk('a', 3, meta, data.subarray(4), 4, 8));
+    h.turn('c');
+    h.turn('c');
+    expect(h.readies.get('c')!.some((r) => r.snapshot)).toBe(false);
+    expect(
+      h
+        .sent('c')
+        .filter((m) => m.type === 'snap_resp')
+        .at(-1),
+    ).toMatchObject({ reject: true, offset: 0 });
+    // The same bytes with the right checksum install.
+    const good = { ...meta, checksum: crc32(data) };
+    c.step(chunk('a', 3, good, data.subarray(0, 4), 0, 8));
+    c.step(chunk('a', 3, good, data.subarray(4), 4, 8));
+    h.turn('c');
+    expect(h.readies.get('c')!.filter((r) => r.snapshot?.mode === 'install')).toHaveLength(1);
   });
 });

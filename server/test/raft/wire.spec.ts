@@ -2,6 +2,7 @@ import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import type { WireMessage } from '../../src/raft/multi-raft.js';
 import type { Message, MessageType } from '../../src/raft/types.js';
+import { crc32 } from '../../src/util/checksum.js';
 import { bytes, Harness } from './harness.js';
 
 /** Unpacked binaries come back as Buffers; compare them as plain bytes. */
@@ -24,7 +25,7 @@ describe('wire format', () => {
     h.isolate('c');
     for (let i = 0; i < 4; i++) a.propose(bytes(`e${i}`));
     h.tickAll(2);
-    a.compact(a.applied, bytes('snapshot-data-0123456789'));
+    a.compact(a.applied, bytes('snapshot-data-0123456789'), crc32(bytes('snapshot-data-0123456789')));
     h.heal();
     h.tickAll(4);
     h.node('b').readIndex('read-1');

@@ -16,7 +16,7 @@ function view(entries: Entry[], offset = 0, snapTerm = 0): LogView {
     entryAt: (i) => entries.find((x) => x.index === i),
     log: {
       offset,
-      snapshot: { meta: { index: offset, term: snapTerm, conf: { voters: [], learners: [] } } },
+      snapshot: { meta: { index: offset, term: snapTerm, conf: { voters: [], learners: [] }, checksum: 0 } },
     },
   };
 }
@@ -80,7 +80,12 @@ describe('SafetyChecker', () => {
     expect(restored.applied).toBe(2);
     expect(restored.kv.get('k')).toBe('v');
     const c = new SafetyChecker();
-    const meta = (index: number): SnapshotMeta => ({ index, term: 1, conf: { voters: [], learners: [] } });
+    const meta = (index: number): SnapshotMeta => ({
+      index,
+      term: 1,
+      conf: { voters: [], learners: [] },
+      checksum: 0,
+    });
     expect(caught(() => c.snapshotInstalled(0, 'a', meta(2), restored.applied))).toBeNull();
     // A snapshot labelled with an index its state does not describe is caught.
     expect(caught(() => c.snapshotInstalled(0, 'b', meta(3), restored.applied))).toBe('snapshot_atomicity');

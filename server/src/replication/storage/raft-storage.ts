@@ -1,62 +1,50 @@
+import type { Entry, GroupId, HardState, Snapshot, SnapshotWriteMode } from '../../raft/index.js';
+
 /**
  * Durable Raft state of every group on a node, as the driver (`RaftHost`)
  * sees it: load each group at start, then one atomic, durable write per batch
  * of turns for all groups.
  */
-export interface StoredEntry {
-  readonly index: number;
-  readonly term: number;
-  readonly type: 'normal' | 'conf_change';
-  readonly data: Uint8Array;
-}
-
-export interface StoredHardState {
-  readonly term: number;
-  readonly vote: string | null;
-  readonly commit: number;
-}
-
-export interface StoredSnapshot {
-  readonly meta: {
-    readonly index: number;
-    readonly term: number;
-    readonly conf: { readonly voters: readonly string[]; readonly learners: readonly string[] };
-  };
-  readonly data: Uint8Array;
-}
-
 export interface PersistedGroup {
-  hardState: StoredHardState | undefined;
-  snapshot: StoredSnapshot | undefined;
+  readonly hardState: HardState | undefined;
+  readonly snapshot: Snapshot | undefined;
   /** Entries after the snapshot, in index order, contiguous. */
-  entries: StoredEntry[];
+  readonly entries: readonly Entry[];
 }
 
 export interface GroupWrite {
-  readonly group: number;
+  readonly group: GroupId;
   /**
    * `install`: a snapshot received from a leader replaces the whole log.
    * `compact`: a snapshot of the local state machine; entries up to its index
    * are dropped, later ones kept. Applied before `entries`.
    */
-  readonly snapshot?: { readonly snapshot: StoredSnapshot; readonly mode: 'install' | 'compact' };
+  readonly snapshot?: { readonly snapshot: Snapshot; readonly mode: SnapshotWriteMode };
   /** Appended; stored entries at or after `entries[0].index` are replaced (conflicting suffix). */
-  readonly entries?: readonly StoredEntry[];
-  readonly hardState?: StoredHardState;
+  readonly entries?: readonly Entry[];
+  readonly hardState?: HardState;
 }
 
 export interface RaftStorage {
   /** Every group with durable state on this node. */
-  groups(): number[];
-  load(group: number): PersistedGroup;
+  groups(): GroupId[];
+  /** A group's durable state; rejects if its snapshot file is damaged. */
+  load(group: GroupId): Promise<PersistedGroup>;
   /**
    * Makes the whole batch durable atomically. Throws synchronously for a write
    * that would break the log (a programmer error); the promise resolves once
-   * everything is on disk.
+   * everything is on disk and rejects if the disk failed, after which the
+   * storage refuses every later write.
    */
   write(batch: readonly GroupWrite[]): Promise<void>;
-  removeGroup(group: number): Promise<void>;
+  /**
+   * Drops a group (its replica was removed from this node) and durably records
+   * `term`, the highest term its replica reached, as the group's tombstone.
+   */
+  removeGroup(group: GroupId, term: number): Promise<void>;
+  /** The tombstone term of a group that was removed and not recreated since. */
+  tombstone(group: GroupId): number | undefined;
   /** Groups whose log keeps old storage alive; snapshotting them lets it be reclaimed. */
-  groupsPinningOldLog(): number[];
+  groupsPinningOldLog(): GroupId[];
   close(): Promise<void>;
 }

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RaftHost } from '../../src/consensus/raft-host.js';
-import { WalRaftStorage } from '../../src/consensus/wal-storage.js';
-import type { GroupStateMachine, SnapshotSteps } from '../../src/node/replicator.js';
-import { validateRaftConfig } from '../../src/raft/index.js';
+import { validateRaftConfig } from '../../../src/raft/index.js';
+import { RaftHost } from '../../../src/replication/host/raft-host.js';
+import type { GroupStateMachine, SnapshotSteps } from '../../../src/replication/host/state-machine.js';
+import { WalRaftStorage } from '../../../src/replication/storage/wal-storage.js';
 
 const text = new TextEncoder();
 const decoder = new TextDecoder();
@@ -60,7 +60,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 async function loadGroup(dir: string, group: number) {
   const storage = await WalRaftStorage.open(dir);
   try {
-    return storage.load(group);
+    return await storage.load(group);
   } finally {
     await storage.close();
   }
@@ -85,7 +85,7 @@ describe('raft host – snapshots encoded between turns', () => {
       config: validateRaftConfig({ election_ticks: 5, heartbeat_ticks: 1 }),
       tick_ms: 5,
       snapshot_entries: 10,
-      groups: [0, 1],
+      bootstrap: [0, 1],
       initialVoters: () => ['me'],
       machine: (g) => machines[g]!,
       proposal_timeout_ms: 5_000,

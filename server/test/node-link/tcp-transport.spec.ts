@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TcpTransport } from '../../src/consensus/tcp-transport.js';
+import { TcpTransport } from '../../src/node-link/tcp-transport.js';
 
 const open: TcpTransport[] = [];
 afterEach(async () => {

@@ -1,0 +1,510 @@
+import type { Logger } from 'pino';
+import type { BugSwitches } from '../../raft/bugs.js';
+import {
+  type Checksum,
+  type ConfChange,
+  type Entry,
+  type GroupId,
+  initialGroupState,
+  MultiRaft,
+  type NodeId,
+  type PersistAck,
+  Prng,
+  type RaftConfig,
+  type RaftNode,
+  type RaftStatus,
+  type Ready,
+  type Result,
+  type Snapshot,
+  type WireMessage,
+} from '../../raft/index.js';
+import { crc32 } from '../../util/checksum.js';
+import { fromRaftError, ReplicationError } from '../errors.js';
+import type { RaftMetrics } from '../metrics.js';
+import type { Replicator } from '../replicator.js';
+import { every, type Runtime, systemRuntime } from '../runtime.js';
+import type { GroupWrite, PersistedGroup, RaftStorage } from '../storage/raft-storage.js';
+import { GroupCommitWriter } from './group-commit-writer.js';
+import { PendingRequests } from './pending-requests.js';
+import { SnapshotScheduler } from './snapshot-scheduler.js';
+import type { GroupStateMachine } from './state-machine.js';
+
+/** Sends Raft messages to peers; the node link in production. */
+export interface MessageSender {
+  send(to: NodeId, message: WireMessage): boolean;
+}
+
+/**
+ * What a host does, for whoever needs to watch it closely: the simulator's
+ * checkers, and tests. Called synchronously; must not drive the host.
+ */
+export interface HostObserver {
+  /** A replica was created from storage (`stored`) or empty (undefined). */
+  started?(group: GroupId, replica: RaftNode, stored: PersistedGroup | undefined): void;
+  /** A group's `Ready`, before it is persisted, sent or applied. */
+  ready?(r: Ready, replica: RaftNode): void;
+  /** A committed entry was applied (normal entries to the state machine first). */
+  applied?(group: GroupId, entry: Entry): void;
+  /** A leader's snapshot replaced the group's state. */
+  restored?(group: GroupId, snapshot: Snapshot): void;
+}
+
+export interface RaftHostOptions {
+  nodeId: NodeId;
+  storage: RaftStorage;
+  config: RaftConfig;
+  tick_ms: number;
+  /** A group snapshots its state machine after this many applied entries. */
+  snapshot_entries: number;
+  /**
+   * Groups this node founds when its storage does not hold them yet (the first
+   * start of a cluster), with `initialVoters` as their members. Every group the
+   * storage holds is loaded whether listed or not.
+   */
+  bootstrap: readonly GroupId[];
+  initialVoters: (group: GroupId) => NodeId[];
+  /** The state machine of a group (restored from snapshots by the host). */
+  machine: (group: GroupId) => GroupStateMachine;
+  /** Undefined for a single node. */
+  sender?: MessageSender;
+  /** A proposal not applied within this time fails (its outcome is then unknown). */
+  proposal_timeout_ms: number;
+  logger: Logger;
+  metrics?: RaftMetrics;
+  seed?: number;
+  runtime?: Runtime;
+  checksum?: Checksum;
+  /** How long one slice of snapshot encoding may hold the event loop. */
+  snapshot_slice_ms?: number;
+  observer?: HostObserver;
+  /** Test-only fault switches (`bugsForTesting`). */
+  bugs?: BugSwitches;
+}
+
+/**
+ * The I/O around the pure multi-group Raft core for one node: a tick timer,
+ * one durable storage write per turn for every group (group commit), message
+ * sending, applying committed entries to the state machines, waiting
+ * proposals and reads, snapshots, and the group lifecycle. One turn is:
+ *
+ *   ready() → queue snapshot/entries/hard state for the WAL (one frame, one
+ *   O_DSYNC write per batch) → send messages → apply committed entries →
+ *   serve reads
+ *
+ * Messages may go out before the write is durable because the core withholds
+ * every message that depends on it until `persisted()` reports the write.
+ * Time, timers and randomness come from `runtime`, so the simulator runs this
+ * very driver in virtual time.
+ */
+export class RaftHost implements Replicator {
+  private readonly core: MultiRaft;
+  private readonly runtime: Runtime;
+  private readonly checksum: Checksum;
+  private readonly machines = new Map<GroupId, GroupStateMachine>();
+  private readonly applied = new Map<GroupId, number>();
+  private readonly snapshotIndex = new Map<GroupId, number>();
+  private readonly leaders = new Map<GroupId, NodeId | null>();
+  private readonly pending: PendingRequests;
+  private readonly writer: GroupCommitWriter;
+  private readonly snapshots: SnapshotScheduler;
+  private readCounter = 0;
+  private scheduled = false;
+  private ticks = 0;
+  private cancelTicker: (() => void) | undefined;
+  private stopped = false;
+  private stopping = false;
+  private failed: Error | undefined;
+
+  constructor(private readonly o: RaftHostOptions) {
+    this.runtime = o.runtime ?? systemRuntime;
+    const checksum = o.checksum ?? crc32;
+    this.checksum = checksum;
+    this.core = new MultiRaft({
+      id: o.nodeId,
+      config: o.config,
+      prng: new Prng(o.seed ?? Math.floor(this.runtime.random() * 2 ** 32)),
+      checksum,
+      ...(o.bugs && { bugs: o.bugs }),
+    });
+    this.pending = new PendingRequests((ms) => o.metrics?.committed(ms / 1000));
+    this.writer = new GroupCommitWriter({
+      storage: o.storage,
+      runtime: this.runtime,
+      onDurable: (acks) => this.durable(acks),
+      onFailed: (error) => this.fail(error),
+      onWrite: (ms, groups) => o.metrics?.storageWrite(ms, groups),
+    });
+    this.snapshots = new SnapshotScheduler({
+      runtime: this.runtime,
+      checksum,
+      slice_ms: o.snapshot_slice_ms ?? 3,
+      compact: (group, index, data, crc) => this.compact(group, index, data, crc),
+      running: () => this.running() && !this.stopping,
+    });
+  }
+
+  get nodeId(): NodeId {
+    return this.o.nodeId;
+  }
+
+  /** Loads every stored group, founds the bootstrap groups storage lacks, then starts ticking. */
+  async start(): Promise<void> {
+    const { storage } = this.o;
+    const stored = new Set(storage.groups());
+    for (const group of stored) {
+      const p = await storage.load(group);
+      const machine = this.o.machine(group);
+      if (p.snapshot) machine.restore(p.snapshot.data);
+      const applied = p.snapshot?.meta.index ?? 0;
+      this.check(
+        group,
+        this.core.createGroup(group, {
+          storage: { hard_state: p.hardState ?? null, snapshot: p.snapshot ?? null, entries: p.entries },
+          applied,
+        }),
+      );
+      this.track(group, machine, applied, p);
+    }
+    const founding: GroupWrite[] = [];
+    for (const group of this.o.bootstrap) {
+      if (stored.has(group)) continue;
+      if (storage.tombstone(group) !== undefined) {
+        // Removed from this node once: it comes back only as a new replica added by its members.
+        this.o.logger.warn({ type: 'raft_bootstrap_skipped', group }, 'not refounding a removed group');
+        continue;
+      }
+      const machine = this.o.machine(group);
+      const data = machine.snapshot();
+      const init = initialGroupState(
+        { voters: this.o.initialVoters(group), learners: [] },
+        { data, checksum: this.checksum(data) },
+      );
+      const snapshot = init.snapshot!;
+      const hardState = init.hard_state!;
+      founding.push({ group, snapshot: { snapshot, mode: 'install' }, hardState });
+      this.check(group, this.core.createGroup(group, { storage: init, applied: snapshot.meta.index }));
+      this.track(group, machine, snapshot.meta.index, { hardState, snapshot, entries: [] });
+    }
+    // Durable before the group runs: a founding member that crashed now must not come back empty.
+    if (founding.length > 0) await storage.write(founding);
+    // A group whose only voter is this node need not wait an election timeout.
+    for (const group of this.core.groups()) {
+      const status = this.core.status(group);
+      if (status && status.conf.voters.length === 1 && status.conf.voters[0] === this.o.nodeId) {
+        this.core.campaign(group);
+      }
+    }
+    this.cancelTicker = every(this.runtime, this.o.tick_ms, () => this.tick());
+    this.schedule();
+  }
+
+  private track(group: GroupId, machine: GroupStateMachine, applied: number, stored?: PersistedGroup): void {
+    this.machines.set(group, machine);
+    this.applied.set(group, applied);
+    this.snapshotIndex.set(group, applied);
+    this.leaders.set(group, null);
+    this.o.observer?.started?.(group, this.core.node(group)!, stored);
+  }
+
+  private tick(): void {
+    if (!this.running()) return;
+    this.core.tick();
+    this.pending.expire(this.runtime.now(), this.o.proposal_timeout_ms, () =>
+      this.o.metrics?.proposalFailed('timeout'),
+    );
+    if (++this.ticks % 20 === 0) this.releaseOldLog();
+    this.schedule();
+  }
+
+  /** Messages from a peer (node link callback). */
+  receive(messages: readonly WireMessage[]): void {
+    if (!this.running()) return;
+    for (const m of messages) this.core.step(m);
+    this.schedule();
+  }
+
+  propose(group: GroupId, data: Uint8Array): Promise<unknown> {
+    const refused = this.refusal(group);
+    if (refused) return Promise.reject(refused);
+    const res = this.core.propose(group, data);
+    if (!res.ok) return Promise.reject(fromRaftError(group, res.error));
+    this.schedule();
+    const now = this.runtime.now();
+    return this.pending.addProposal(
+      group,
+      res.value.index,
+      res.value.term,
+      now,
+      now + this.o.proposal_timeout_ms,
+    );
+  }
+
+  readBarrier(group: GroupId): Promise<void> {
+    const refused = this.refusal(group);
+    if (refused) return Promise.reject(refused);
+    const ctx = `${this.o.nodeId}:${++this.readCounter}`;
+    const res = this.core.readIndex(group, ctx);
+    if (!res.ok) return Promise.reject(fromRaftError(group, res.error));
+    this.schedule();
+    return this.pending.addRead(group, ctx, this.runtime.now() + this.o.proposal_timeout_ms);
+  }
+
+  /** Proposes a membership change (leader only); resolves once it is applied here. */
+  async proposeConfChange(group: GroupId, change: ConfChange): Promise<void> {
+    const refused = this.refusal(group);
+    if (refused) throw refused;
+    const res = this.core.proposeConfChange(group, change);
+    if (!res.ok) throw fromRaftError(group, res.error);
+    this.schedule();
+    const now = this.runtime.now();
+    await this.pending.addProposal(
+      group,
+      res.value.index,
+      res.value.term,
+      now,
+      now + this.o.proposal_timeout_ms,
+    );
+  }
+
+  /** Asks the group's leader (this node) to hand leadership to `to`. */
+  transferLeadership(group: GroupId, to: NodeId): void {
+    const refused = this.refusal(group);
+    if (refused) throw refused;
+    const res = this.core.transferLeader(group, to);
+    if (!res.ok) throw fromRaftError(group, res.error);
+    this.schedule();
+  }
+
+  /**
+   * Creates an empty replica of a group this node is being added to. It waits
+   * for a snapshot from the leader before it votes. If the group was removed
+   * from this node before, the new replica starts above every term the old one
+   * reached (its tombstone), so it can never vote twice in a term.
+   */
+  addReplica(group: GroupId): void {
+    const refused = this.stopped || this.stopping || this.failed;
+    if (refused) throw new ReplicationError('stopping', group, 'node is not running');
+    if (this.core.hasGroup(group)) return;
+    const tombstone = this.o.storage.tombstone(group);
+    this.check(
+      group,
+      this.core.createGroup(group, tombstone === undefined ? {} : { min_term: tombstone + 1 }),
+    );
+    this.track(group, this.o.machine(group), 0);
+    this.schedule();
+  }
+
+  /**
+   * Destroys this node's replica of a group (after its removal committed, or
+   * to discard a replica that never joined), recording a tombstone of at least
+   * `tombstoneTerm` (the term that removed it, if the caller knows it).
+   */
+  async removeReplica(group: GroupId, tombstoneTerm = 0): Promise<void> {
+    const res = this.core.removeGroup(group);
+    if (!res.ok) throw fromRaftError(group, res.error);
+    this.machines.delete(group);
+    this.applied.delete(group);
+    this.snapshotIndex.delete(group);
+    this.leaders.delete(group);
+    this.snapshots.cancel(group);
+    this.pending.failGroup(group, 'left this node');
+    this.writer.dropGroup(group);
+    await this.o.storage.removeGroup(group, Math.max(res.value.term, tombstoneTerm));
+  }
+
+  /** Starts an election for the group now (tests and operators). */
+  campaign(group: GroupId): void {
+    this.core.campaign(group);
+    this.schedule();
+  }
+
+  notReadyReason(): string | undefined {
+    if (this.stopped || this.stopping) return 'shutting down';
+    if (this.failed) return `storage failed: ${this.failed.message}`;
+    let leaderless = 0;
+    for (const lead of this.leaders.values()) if (lead === null) leaderless++;
+    return leaderless > 0 ? `${leaderless} of ${this.leaders.size} groups have no leader yet` : undefined;
+  }
+
+  /** The storage error that stopped this node, if any: it must be restarted. */
+  failure(): Error | undefined {
+    return this.failed;
+  }
+
+  groups(): GroupId[] {
+    return this.core.groups();
+  }
+
+  hosts(group: GroupId): boolean {
+    return this.core.hasGroup(group);
+  }
+
+  leaderOf(group: GroupId): NodeId | null {
+    return this.leaders.get(group) ?? null;
+  }
+
+  isLeader(group: GroupId): boolean {
+    return this.leaders.get(group) === this.o.nodeId;
+  }
+
+  status(group: GroupId): RaftStatus | undefined {
+    return this.core.status(group);
+  }
+
+  /**
+   * Stops the node; the storage is closed by its owner. By default every group
+   * first snapshots what it applied since its last snapshot, so the next start
+   * restores snapshots instead of replaying log entries.
+   */
+  async stop(options: { snapshot?: boolean } = {}): Promise<void> {
+    if (this.stopped || this.stopping) return;
+    this.stopping = true;
+    this.cancelTicker?.();
+    if (options.snapshot !== false && !this.failed) {
+      this.snapshots.cancelAll();
+      for (const [group, machine] of this.machines) {
+        const applied = this.applied.get(group) ?? 0;
+        if (applied > (this.snapshotIndex.get(group) ?? 0)) this.snapshots.takeNow(group, applied, machine);
+      }
+      for (let round = 0; round < 1_000 && !this.failed; round++) {
+        this.turn();
+        await this.writer.settled();
+        if (this.writer.idle() && !this.core.hasReady()) break;
+      }
+    }
+    this.stopped = true;
+    this.writer.stop();
+    await this.writer.settled();
+    this.pending.failAll('stopping', 'node is shutting down');
+  }
+
+  private running(): boolean {
+    return !this.stopped && this.failed === undefined;
+  }
+
+  /** Why a request cannot even be tried on this node now, if it cannot. */
+  private refusal(group: GroupId): ReplicationError | undefined {
+    if (this.stopped || this.stopping)
+      return new ReplicationError('stopping', group, 'node is shutting down');
+    if (this.failed) {
+      return new ReplicationError('storage_failed', group, `storage failed: ${this.failed.message}`);
+    }
+    return undefined;
+  }
+
+  /**
+   * A failed write leaves the durable state unknown, so the node stops
+   * acknowledging anything at once: it stops ticking, fails every waiting
+   * proposal and read, and reports not ready until restarted (recovery then
+   * rebuilds from what is really on disk).
+   */
+  private fail(error: Error): void {
+    if (this.failed) return;
+    this.failed = error;
+    this.cancelTicker?.();
+    this.snapshots.cancelAll();
+    this.o.logger.fatal(
+      { type: 'storage_failed', err: error },
+      'raft storage write failed; node stops serving until restarted',
+    );
+    this.pending.failAll('storage_failed', `storage failed: ${error.message}`);
+  }
+
+  private durable(acks: readonly PersistAck[]): void {
+    if (!this.running()) return;
+    this.core.persisted(acks);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || !this.running()) return;
+    this.scheduled = true;
+    this.runtime.soon(() => {
+      this.scheduled = false;
+      this.turn();
+    });
+  }
+
+  private turn(): void {
+    if (!this.running() || !this.core.hasReady()) return;
+    const { readies, messages } = this.core.ready();
+    const observer = this.o.observer;
+    if (observer?.ready) for (const r of readies) observer.ready(r, this.core.node(r.group)!);
+    this.writer.submit(readies);
+    if (this.o.sender) for (const m of messages) this.o.sender.send(m.to, m);
+    for (const r of readies) this.applyReady(r);
+    if (this.core.hasReady()) this.schedule();
+  }
+
+  private applyReady(r: Ready): void {
+    const { group } = r;
+    const machine = this.machines.get(group);
+    if (!machine) return;
+    if (r.soft_state) {
+      const previous = this.leaders.get(group) ?? null;
+      if (previous !== r.soft_state.lead) {
+        this.leaders.set(group, r.soft_state.lead);
+        if (r.soft_state.lead !== null) this.o.metrics?.leaderChanged();
+        this.o.logger.debug(
+          { type: 'raft_leader', group, leader: r.soft_state.lead, term: r.soft_state.term },
+          'group leader changed',
+        );
+      }
+      if (r.soft_state.role !== 'leader') this.pending.failUnconfirmedReads(group, 'leadership moved; retry');
+    }
+    if (r.snapshot?.mode === 'install') {
+      // A leader's snapshot replaces the log this node's own snapshot in progress was taken from.
+      this.snapshots.cancel(group);
+      const { snapshot } = r.snapshot;
+      machine.restore(snapshot.data);
+      const index = snapshot.meta.index;
+      this.applied.set(group, index);
+      this.snapshotIndex.set(group, index);
+      this.pending.supersededThrough(group, index, 'was replaced by a snapshot');
+      this.o.observer?.restored?.(group, snapshot);
+    }
+    const now = this.runtime.now();
+    for (const e of r.committed_entries) {
+      const result = e.type === 'normal' && e.data.length > 0 ? machine.apply(e.data) : undefined;
+      this.applied.set(group, e.index);
+      this.o.observer?.applied?.(group, e);
+      this.pending.applied(group, e.index, e.term, result, now);
+    }
+    for (const rs of r.read_states) this.pending.readConfirmed(rs.ctx, rs.index);
+    const applied = this.applied.get(group) ?? 0;
+    this.pending.serveReads(group, applied);
+    if (applied - (this.snapshotIndex.get(group) ?? 0) >= this.o.snapshot_entries) {
+      this.snapshots.start(group, applied, machine);
+    }
+  }
+
+  /**
+   * A group that writes rarely never reaches its snapshot interval, yet its few
+   * entries keep old log segments alive; snapshot such groups so storage (and
+   * recovery time) stays bounded.
+   */
+  private releaseOldLog(): void {
+    for (const group of this.o.storage.groupsPinningOldLog()) {
+      const machine = this.machines.get(group);
+      const applied = this.applied.get(group) ?? 0;
+      if (machine && applied > (this.snapshotIndex.get(group) ?? 0))
+        this.snapshots.start(group, applied, machine);
+    }
+  }
+
+  private compact(group: GroupId, index: number, data: Uint8Array, checksum: number): void {
+    if (!this.core.hasGroup(group)) return;
+    const res = this.core.compact(group, index, data, checksum);
+    if (!res.ok) {
+      this.o.logger.warn({ type: 'raft_compact_failed', group, err: res.error }, 'compaction refused');
+      return;
+    }
+    this.snapshotIndex.set(group, index);
+    this.o.metrics?.snapshotTaken(data.length);
+    this.schedule();
+  }
+
+  private check(group: GroupId, res: Result<unknown>): void {
+    if (!res.ok) throw new Error(`raft group ${group}: ${res.error.message}`);
+  }
+}
