@@ -21,11 +21,17 @@ export const BUG_NAMES = [
   'vote_without_log_check',
   /** Heartbeats carry the leader's whole commit index instead of min(match, commit). */
   'heartbeat_full_commit',
-  /** A follower commits up to the leader's commit even past the last entry the append proved it shares. */
+  /**
+   * A follower takes the leader's commit index from an append up to its own last entry, past the last
+   * entry the append proved it shares with the leader (here also when the append does not match at all).
+   */
   'follower_commit_past_new',
   /** A leader accepts a membership change while another one is still uncommitted. */
   'concurrent_conf_changes',
-  /** Durability and replication acknowledgements are matched by index alone, ignoring the term. */
+  /**
+   * Acknowledgements are matched by index alone, ignoring the term: durable writes and followers' acks
+   * in the core, and the driver answering a proposal with whatever entry applied at its index.
+   */
   'ack_matched_by_index',
   /** A leader serves ReadIndex reads without confirming its leadership with a quorum round. */
   'read_without_quorum',

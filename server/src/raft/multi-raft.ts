@@ -5,12 +5,17 @@ import type { Prng } from './prng.js';
 import { type PersistedState, type Proposed, RaftNode, type RaftStatus } from './raft-node.js';
 import type { Checksum, ConfChange, GroupId, Message, NodeId, PersistAck, Ready } from './types.js';
 
-/** One group's heartbeat inside a coalesced batch (leader → follower). */
+/**
+ * One group's heartbeat inside a coalesced batch (leader → follower). `from`
+ * and `to` name the replicas when they differ from the batch's nodes.
+ */
 export interface HeartbeatBeat {
   readonly group: GroupId;
   readonly term: number;
   readonly commit: number;
   readonly ctx: number;
+  readonly from?: NodeId;
+  readonly to?: NodeId;
 }
 
 /** One group's heartbeat answer inside a coalesced batch (follower → leader). */
@@ -18,12 +23,15 @@ export interface HeartbeatReply {
   readonly group: GroupId;
   readonly term: number;
   readonly ctx: number;
+  readonly from?: NodeId;
+  readonly to?: NodeId;
 }
 
 /**
  * All heartbeats and heartbeat answers from one node to another in one turn,
  * for every group: with hundreds of groups a peer pair exchanges one message
- * per heartbeat interval each way, not one per group.
+ * per heartbeat interval each way, not one per group. `from` and `to` are
+ * nodes; every other message is addressed to a replica.
  */
 export interface HeartbeatBatchMessage {
   readonly type: 'heartbeat_batch';
@@ -36,6 +44,12 @@ export interface HeartbeatBatchMessage {
 export type WireMessage = Message | HeartbeatBatchMessage;
 
 export interface GroupInit {
+  /**
+   * This node's replica id in the group (default: the node's id). A replica
+   * added to a group gets an id never used in it before, so it can never be
+   * taken for an earlier replica of the same node (see the README).
+   */
+  readonly replica?: NodeId;
   /** What storage holds for the group (omit for a brand-new, empty replica). */
   readonly storage?: PersistedState;
   readonly applied?: number;
@@ -52,6 +66,8 @@ export interface MultiReady {
 
 export interface MultiRaftOptions {
   readonly id: NodeId;
+  /** The node a replica id lives on (default: the id itself); heartbeats are coalesced per node. */
+  readonly nodeOf?: (replica: NodeId) => NodeId;
   readonly config: RaftConfig;
   readonly prng: Prng;
   readonly checksum: Checksum;
@@ -66,6 +82,7 @@ export interface MultiRaftOptions {
  */
 export class MultiRaft {
   readonly id: NodeId;
+  private readonly nodeOf: (replica: NodeId) => NodeId;
   private readonly cfg: RaftConfig;
   private readonly prng: Prng;
   private readonly checksum: Checksum;
@@ -79,6 +96,7 @@ export class MultiRaft {
 
   constructor(options: MultiRaftOptions) {
     this.id = options.id;
+    this.nodeOf = options.nodeOf ?? ((replica) => replica);
     this.cfg = options.config;
     this.prng = options.prng;
     this.checksum = options.checksum;
@@ -88,8 +106,10 @@ export class MultiRaft {
   createGroup(group: GroupId, init: GroupInit = {}): Result<void> {
     if (this.nodes.has(group))
       return fail(raftError('group_exists', `group ${group} already exists on ${this.id}`));
+    const replica = init.replica ?? this.id;
+    assert(this.nodeOf(replica) === this.id, `replica ${replica} does not live on node ${this.id}`);
     const node = new RaftNode({
-      id: this.id,
+      id: replica,
       group,
       config: this.cfg,
       prng: this.prng.fork(),
@@ -145,14 +165,11 @@ export class MultiRaft {
     }
   }
 
+  /** A message from a peer; one for a group or a replica this node does not host is dropped and counted. */
   step(m: WireMessage): void {
-    if (m.to !== this.id) {
-      this.droppedMessages++;
-      return;
-    }
     if (m.type !== 'heartbeat_batch') {
       const node = this.nodes.get(m.group);
-      if (!node) {
+      if (!node || node.id !== m.to) {
         this.droppedMessages++;
         return;
       }
@@ -160,17 +177,22 @@ export class MultiRaft {
       this.dirty.add(m.group);
       return;
     }
+    if (m.to !== this.id) {
+      this.droppedMessages++;
+      return;
+    }
     for (const b of m.beats) {
       const node = this.nodes.get(b.group);
-      if (!node) {
+      const to = b.to ?? m.to;
+      if (!node || node.id !== to) {
         this.droppedMessages++;
         continue;
       }
       node.step({
         type: 'heartbeat',
         group: b.group,
-        from: m.from,
-        to: m.to,
+        from: b.from ?? m.from,
+        to,
         term: b.term,
         commit: b.commit,
         ctx: b.ctx,
@@ -179,11 +201,19 @@ export class MultiRaft {
     }
     for (const r of m.replies) {
       const node = this.nodes.get(r.group);
-      if (!node) {
+      const to = r.to ?? m.to;
+      if (!node || node.id !== to) {
         this.droppedMessages++;
         continue;
       }
-      node.step({ type: 'heartbeat_resp', group: r.group, from: m.from, to: m.to, term: r.term, ctx: r.ctx });
+      node.step({
+        type: 'heartbeat_resp',
+        group: r.group,
+        from: r.from ?? m.from,
+        to,
+        term: r.term,
+        ctx: r.ctx,
+      });
       this.dirty.add(r.group);
     }
   }
@@ -254,10 +284,15 @@ export class MultiRaft {
       // Output bounded per turn (e.g. max_apply_bytes) continues in the next one.
       if (node.hasReady()) again.push(g);
       for (const m of r.messages) {
-        if (m.type === 'heartbeat') {
-          batchFor(m.to).beats.push({ group: m.group, term: m.term, commit: m.commit, ctx: m.ctx });
-        } else if (m.type === 'heartbeat_resp') {
-          batchFor(m.to).replies.push({ group: m.group, term: m.term, ctx: m.ctx });
+        if (m.type === 'heartbeat' || m.type === 'heartbeat_resp') {
+          const to = this.nodeOf(m.to);
+          // Replica ids travel only when they differ from the nodes'.
+          const ids = { ...(m.from !== this.id && { from: m.from }), ...(m.to !== to && { to: m.to }) };
+          if (m.type === 'heartbeat') {
+            batchFor(to).beats.push({ group: m.group, term: m.term, commit: m.commit, ctx: m.ctx, ...ids });
+          } else {
+            batchFor(to).replies.push({ group: m.group, term: m.term, ctx: m.ctx, ...ids });
+          }
         } else {
           messages.push(m);
         }

@@ -152,8 +152,10 @@ export class Progress {
    * when the rejection is stale (answers an append sent before a newer one).
    */
   maybeDecrTo(rejected: number, hint: number): boolean {
+    // A rejection at or below `match` contradicts a durable acknowledgement: stale, or a follower that
+    // lost its disk. Resending cannot help, and answering each one would ping-pong without end.
+    if (rejected <= this.match) return false;
     if (this.state === 'replicate') {
-      if (rejected <= this.match) return false;
       this.next = this.match + 1;
       return true;
     }

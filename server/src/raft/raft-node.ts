@@ -638,8 +638,20 @@ export class RaftNode {
     return this.cfg.election_ticks + this.prng.int(this.cfg.election_ticks);
   }
 
+  /**
+   * A voter campaigns. So does a replica whose own removal is appended but not
+   * yet committed: it may hold the only copy of that entry (a leader that
+   * removed itself and stepped down before the entry spread), and the voters
+   * left cannot elect anyone without it. It counts votes in the new
+   * configuration, without its own, and once elected commits its removal and
+   * steps down.
+   */
   private promotable(): boolean {
-    return isVoter(this.confs.current(), this.id) && this.log.lastIndex() > 0;
+    if (this.log.lastIndex() === 0) return false;
+    if (isVoter(this.confs.current(), this.id)) return true;
+    return (
+      this.confs.currentIndex() > this.log.committed && isVoter(this.confs.at(this.log.committed), this.id)
+    );
   }
 
   private hup(transfer: boolean): void {
@@ -815,6 +827,9 @@ export class RaftNode {
 
   private handleAppend(m: AppendMessage): void {
     const log = this.log;
+    // (Bug switch: trust the leader's commit index up to our own last entry, before the append proved
+    // anything about the entries there.)
+    if (this.bugs.follower_commit_past_new) log.commitTo(Math.min(m.commit, log.lastIndex()));
     if (m.log_index < log.committed) {
       // Everything up to our commit matches the leader's log; let it skip ahead.
       this.sendAppendResponse(m.from, log.committed, log.term(log.committed)!, false, 0, 0);
@@ -828,7 +843,7 @@ export class RaftNode {
         this.appendToLog(m.entries.slice(conflict - m.log_index - 1));
       }
       // Only the entries this append proved shared may commit: later ones may still be an old leader's.
-      log.commitTo(Math.min(m.commit, this.bugs.follower_commit_past_new ? log.lastIndex() : lastNew));
+      log.commitTo(Math.min(m.commit, lastNew));
       this.sendAppendResponse(m.from, lastNew, log.term(lastNew)!, false, 0, 0);
       return;
     }

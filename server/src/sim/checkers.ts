@@ -10,6 +10,11 @@ export type CheckerName =
   | 'snapshot_atomicity'
   | 'linearizability'
   | 'append_log'
+  | 'monotonic_reads'
+  | 'acknowledgement'
+  | 'state_digest'
+  | 'durability'
+  | 'storage_integrity'
   | 'liveness'
   | 'assertion';
 
@@ -260,5 +265,31 @@ export class SafetyChecker {
 
   maxCommitted(g: GroupId): number {
     return this.groups.get(g)?.maxCommitted ?? 0;
+  }
+}
+
+/**
+ * Replicas' state machines compared at equal applied index: a digest of the
+ * whole state (maintained as entries apply, recomputed from scratch after a
+ * snapshot restore) recorded per (group, index) must be the same on every
+ * replica, which catches divergence that entry fingerprints cannot (a
+ * snapshot that does not describe its index, a non-deterministic apply).
+ */
+export class StateDigests {
+  private readonly seen = new Map<string, { digest: number; node: NodeId }>();
+
+  record(g: GroupId, index: number, digest: number, node: NodeId): void {
+    const key = `${g}/${index}`;
+    const prior = this.seen.get(key);
+    if (!prior) {
+      this.seen.set(key, { digest, node });
+      return;
+    }
+    if (prior.digest !== digest) {
+      throw new Violation(
+        'state_digest',
+        `group ${g}: ${node} and ${prior.node} hold different states at applied index ${index}`,
+      );
+    }
   }
 }

@@ -1,22 +1,27 @@
-import { type BugName, bugsForTesting } from '../raft/bugs.js';
-import { isMember, isVoter } from '../raft/conf.js';
+import { type BugName, type BugSwitches, bugsForTesting } from '../raft/bugs.js';
+import { isMember } from '../raft/conf.js';
 import { type RaftConfig, validateRaftConfig } from '../raft/config.js';
-import { MultiRaft, type MultiReady, type WireMessage } from '../raft/multi-raft.js';
+import type { GroupId, NodeId, RaftNode, Ready, WireMessage } from '../raft/index.js';
 import { Prng } from '../raft/prng.js';
-import { initialGroupState, type RaftNode, type RaftStatus } from '../raft/raft-node.js';
-import type { ConfChange, GroupId, NodeId, Ready } from '../raft/types.js';
-import { crc32 } from '../util/checksum.js';
-import { type CheckerName, SafetyChecker, Violation } from './checkers.js';
+import type { HostObserver } from '../replication/host/raft-host.js';
+import { nodeOfReplica } from '../replication/replica-id.js';
+import { WalCorruptionError } from '../replication/storage/wal-storage.js';
+import { type CheckerName, SafetyChecker, StateDigests, Violation } from './checkers.js';
+import { Clients } from './clients.js';
 import { EventQueue } from './event-queue.js';
-import { type ClientOp, checkHistory } from './history.js';
-import { CALM_NETWORK, SimNetwork } from './network.js';
-import { describeScenario, PROFILES, type Scenario, scenarioFor } from './scenario.js';
-import { SimDisk } from './sim-storage.js';
-import { encodeOp, SimStateMachine } from './state-machine.js';
+import { checkHistory } from './history.js';
+import { MembershipController } from './membership.js';
+import { describeScenario, type Scenario, scenarioFor } from './scenario.js';
+import { NO_DISK_FAULTS, SimDisk } from './sim-disk.js';
+import { CALM_NETWORK, SimNetwork } from './sim-network.js';
+import { type ProcessOptions, SimNode, type SimProcess } from './sim-node.js';
+import { emptyStats, type SimStats, type SimWorld } from './world.js';
+
+export type { SimStats } from './world.js';
 
 export interface SimOptions {
   readonly seed: number;
-  /** Test-only: re-introduce classic Raft bugs into every replica. */
+  /** Test-only: re-introduce classic consensus and storage bugs into every node. */
   readonly bugs?: readonly BugName[];
   /** Keep a trace of notable events (printed for failing seeds with --verbose). */
   readonly trace?: boolean;
@@ -31,26 +36,9 @@ export interface SimFailure {
   readonly timeMs: number;
 }
 
-export interface SimStats {
-  events: number;
-  virtualMs: number;
-  messages: number;
-  messagesDropped: number;
-  elections: number;
-  crashes: number;
-  partitions: number;
-  confChanges: number;
-  transfers: number;
-  snapshotsInstalled: number;
-  compactions: number;
-  writes: number;
-  opsAcked: number;
-  opsUnknown: number;
-  readsAcked: number;
-}
-
 export interface SimResult {
   readonly seed: number;
+  readonly profile: string;
   readonly ok: boolean;
   readonly failure: SimFailure | null;
   readonly scenario: string;
@@ -58,158 +46,91 @@ export interface SimResult {
   readonly trace: readonly string[];
 }
 
-type ClientReply =
-  | { kind: 'ok'; value: string | null; result: number }
-  | { kind: 'redirect'; leader: NodeId | null }
-  | { kind: 'retry' };
-
-interface ClientRequest {
-  readonly client: number;
-  readonly op: ClientOp;
-  readonly attempt: number;
+interface SimEvent {
+  /** -1: the simulation itself; else a node's process, which must still run as `epoch`. */
+  readonly node: number;
+  readonly epoch: number;
+  readonly fn: () => void;
 }
 
-type SimEvent =
-  | { kind: 'tick'; node: number; epoch: number }
-  | { kind: 'turn'; node: number; epoch: number }
-  | { kind: 'disk'; node: number; epoch: number; write: number }
-  | { kind: 'deliver'; node: number; msg: WireMessage }
-  | { kind: 'client_req'; node: number; req: ClientRequest }
-  | { kind: 'client_reply'; client: number; opId: string; attempt: number; reply: ClientReply }
-  | { kind: 'client_timeout'; client: number; opId: string; attempt: number }
-  | { kind: 'client_next'; client: number }
-  | { kind: 'fault' }
-  | { kind: 'crash'; node: number; epoch: number }
-  | { kind: 'restart'; node: number }
-  | { kind: 'isolate'; node: number }
-  | { kind: 'reconnect'; node: number }
-  | { kind: 'controller' }
-  | { kind: 'heal' }
-  | { kind: 'deadline' };
-
-interface SimNode {
-  readonly id: NodeId;
-  readonly index: number;
-  alive: boolean;
-  epoch: number;
-  multi: MultiRaft | null;
-  readonly disk: SimDisk;
-  diskFreeAt: number;
-  readonly sms: Map<GroupId, SimStateMachine>;
-  readonly proposals: Map<GroupId, Map<number, { term: number; req: ClientRequest }>>;
-  readonly reads: Map<string, { req: ClientRequest; group: GroupId }>;
-  turnScheduled: boolean;
-  readCounter: number;
-}
-
-interface SimClient {
-  readonly id: number;
-  current: ClientOp | null;
-  attempt: number;
-  readonly hints: Map<GroupId, NodeId>;
-  /** A liveness probe client serves one group and never gives up before the deadline. */
-  readonly probeGroup: GroupId | null;
-}
-
-interface Move {
-  phase: 'add' | 'promote' | 'remove' | 'destroy';
-  target: NodeId;
-  victim: NodeId;
-  /** Three-node clusters have no spare node: remove a voter, then add it back (from empty). */
-  readonly readd: boolean;
-}
-
-const ATTEMPT_TIMEOUT_MS = 250;
-const MAX_ATTEMPTS = 12;
+/** Bounds on a run's work, so a livelock fails the seed instead of hanging it. */
 const MAX_EVENTS = 3_000_000;
-const TRACE_LINES = 4000;
+const MAX_NETWORK_BYTES = 512 * 1024 * 1024;
+const TRACE_LINES = 6000;
+
+/** Lets every promise continuation queued so far run (process.nextTick runs after the microtask queue drains). */
+const drained = () => new Promise<void>((resolve) => process.nextTick(resolve));
 
 /**
- * A deterministic simulation of a cluster running the real Raft core: virtual
- * time, a faulty network, crashing nodes with asynchronous disks, membership
- * changes, compaction and snapshots, and clients whose history is checked at
- * the end. One PRNG, seeded from the run's seed, decides everything.
+ * A deterministic simulation of a cluster running the shipping code: the
+ * real RaftHost (group commit, pending requests, snapshot scheduling), the
+ * real write-ahead log on a simulated disk, and the real node link on a
+ * simulated network, all in virtual time. One PRNG seeded from the run's seed
+ * decides everything: delays, every fault (network, disk, clock, process),
+ * client behaviour and membership changes. A failing seed replays exactly.
  */
-export class Simulation {
+export class Simulation implements SimWorld {
   readonly seed: number;
-  private readonly scenario: Scenario;
-  private readonly prng: Prng;
+  readonly profile: string;
+  readonly scenario: Scenario;
+  readonly prng: Prng;
+  readonly nodes: SimNode[] = [];
+  readonly stats: SimStats = emptyStats();
   private readonly queue = new EventQueue<SimEvent>();
   private readonly network: SimNetwork;
   private readonly checker = new SafetyChecker();
-  private readonly nodes: SimNode[] = [];
-  private readonly clients: SimClient[] = [];
-  private readonly history: ClientOp[] = [];
-  private readonly moves = new Map<GroupId, Move>();
-  private readonly everMoved = new Set<GroupId>();
+  private readonly digests = new StateDigests();
+  private readonly clients: Clients;
+  private readonly membership: MembershipController;
   private readonly config: RaftConfig;
-  private readonly bugs: readonly BugName[];
+  private readonly bugs: BugSwitches | undefined;
   private readonly traceOn: boolean;
   private readonly traceLines: string[] = [];
-  private now = 0;
-  private faultsOn = true;
-  private faultEnd: number;
-  private deadline: number;
-  private opCounter = 0;
-  private readonly stats: SimStats = {
-    events: 0,
-    virtualMs: 0,
-    messages: 0,
-    messagesDropped: 0,
-    elections: 0,
-    crashes: 0,
-    partitions: 0,
-    confChanges: 0,
-    transfers: 0,
-    snapshotsInstalled: 0,
-    compactions: 0,
-    writes: 0,
-    opsAcked: 0,
-    opsUnknown: 0,
-    readsAcked: 0,
-  };
+  private time = 0;
+  private faulty = true;
+  private failure: Violation | undefined;
+  private done = false;
+  /** The one node whose disk flips bits and gets wiped (a group survives one lost replica at a time). */
+  private readonly flaky: number;
 
   constructor(options: SimOptions) {
     this.seed = options.seed;
-    const profile = PROFILES[options.profile ?? 'mixed'];
-    if (!profile)
-      throw new Error(`unknown profile ${options.profile}; one of ${Object.keys(PROFILES).join(', ')}`);
-    const over = options.scenario ?? {};
-    this.scenario = scenarioFor(options.seed, {
-      ...profile,
-      ...over,
-      raft: { ...profile.raft, ...over.raft },
-    });
+    this.profile = options.profile ?? 'mixed';
+    this.scenario = scenarioFor(options.seed, this.profile, options.scenario);
     this.prng = new Prng(options.seed);
-    this.network = new SimNetwork(this.prng.fork(), this.scenario.network);
     this.config = validateRaftConfig(this.scenario.raft);
-    this.bugs = options.bugs ?? [];
+    this.bugs = options.bugs && options.bugs.length > 0 ? bugsForTesting(options.bugs) : undefined;
     this.traceOn = options.trace ?? false;
-    this.faultEnd = this.scenario.faultMs;
-    this.deadline = this.scenario.faultMs + this.scenario.livenessMs;
+    this.network = new SimNetwork(this.prng.fork(), this.scenario.network, this, 64 * 1024 * 1024);
+    this.clients = new Clients(this);
+    this.membership = new MembershipController(this);
+    this.flaky = this.prng.int(this.scenario.nodes);
   }
 
-  run(): SimResult {
-    let failure: SimFailure | null = null;
+  async run(): Promise<SimResult> {
     try {
       this.setup();
-      this.loop();
-      this.finalChecks();
+      await this.loop();
+      if (!this.failure) this.finalChecks();
     } catch (err) {
-      if (err instanceof Violation)
-        failure = { checker: err.checker, message: err.message, timeMs: this.now };
-      else {
-        const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
-        failure = { checker: 'assertion', message, timeMs: this.now };
-      }
-      this.trace(`FAILED [${failure.checker}] ${failure.message}`);
+      this.failure ??=
+        err instanceof Violation
+          ? err
+          : new Violation('assertion', err instanceof Error ? (err.stack ?? err.message) : String(err));
     }
-    this.stats.virtualMs = Math.round(this.now);
+    const failure: SimFailure | null = this.failure
+      ? { checker: this.failure.checker, message: this.failure.message, timeMs: this.time }
+      : null;
+    if (failure) this.trace(`FAILED [${failure.checker}] ${failure.message}`);
+    this.stats.virtualMs = Math.round(this.time);
     this.stats.messages = this.network.sent;
     this.stats.messagesDropped = this.network.dropped;
+    this.stats.connectionResets = this.network.resets;
     this.stats.elections = this.checker.elections;
+    for (const n of this.nodes) this.countFaults(n.disk);
     return {
       seed: this.seed,
+      profile: this.profile,
       ok: failure === null,
       failure,
       scenario: describeScenario(this.scenario),
@@ -219,171 +140,128 @@ export class Simulation {
   }
 
   // ---------------------------------------------------------------------------
+  // The world, as clients, the controller, the network and processes see it
+
+  now(): number {
+    return this.time;
+  }
+
+  at(at: number, fn: () => void): void {
+    this.queue.push(at, { node: -1, epoch: 0, fn });
+  }
+
+  atProcess(at: number, node: number, epoch: number, fn: () => void): void {
+    this.queue.push(at, { node, epoch, fn });
+  }
+
+  atNode(at: number, node: SimNode, fn: (proc: SimProcess) => void): void {
+    const proc = node.proc;
+    if (!proc?.up) return;
+    this.atProcess(at, node.index, proc.epoch, () => {
+      if (node.proc === proc) fn(proc);
+    });
+  }
+
+  epochOf(node: number): number | undefined {
+    return this.nodes[node]?.upEpoch();
+  }
+
+  deliver(node: number, _from: string, msgs: unknown[]): void {
+    this.nodes[node]!.proc?.host.receive(msgs as WireMessage[]);
+  }
+
+  protocolError(message: string): void {
+    this.violation('assertion', `node link: ${message}`);
+  }
+
+  faultsOn(): boolean {
+    return this.faulty;
+  }
+
+  violation(checker: CheckerName, message: string): void {
+    this.failure ??= new Violation(checker, message);
+  }
+
+  leaderOf(group: GroupId): { node: SimNode; proc: SimProcess } | undefined {
+    let best: { node: SimNode; proc: SimProcess; term: number } | undefined;
+    for (const node of this.nodes) {
+      const proc = node.proc;
+      if (!proc?.up || !proc.host.hosts(group) || !proc.host.isLeader(group)) continue;
+      const term = proc.host.status(group)!.term;
+      if (!best || term > best.term) best = { node, proc, term };
+    }
+    return best;
+  }
+
+  trace(line: string): void {
+    if (!this.traceOn) return;
+    if (this.traceLines.length >= TRACE_LINES) this.traceLines.shift();
+    this.traceLines.push(`${this.time.toFixed(2).padStart(9)}ms ${line}`);
+  }
+
+  // ---------------------------------------------------------------------------
   // Setup and main loop
 
   private setup(): void {
     const s = this.scenario;
     for (let i = 0; i < s.nodes; i++) {
-      this.nodes.push({
-        id: `n${i + 1}`,
-        index: i,
-        alive: false,
-        epoch: 0,
-        multi: null,
-        disk: new SimDisk(),
-        diskFreeAt: 0,
-        sms: new Map(),
-        proposals: new Map(),
-        reads: new Map(),
-        turnScheduled: false,
-        readCounter: 0,
-      });
+      const node: SimNode = new SimNode(`n${i + 1}`, i, this, () => this.newDisk());
+      this.nodes.push(node);
     }
-    const initial = new SimStateMachine();
-    initial.applied = 1;
-    const initialData = initial.snapshot();
+    const byName = new Map(this.nodes.map((n) => [n.name, n]));
+    for (const n of this.nodes) n.peers = byName;
+    const members = new Map<GroupId, NodeId[]>();
     for (let g = 0; g < s.groups; g++) {
-      const members = this.shuffled(this.nodes.map((n) => n.id)).slice(0, s.replicas);
-      const state = initialGroupState(
-        { voters: members, learners: [] },
-        { data: initialData, checksum: crc32(initialData) },
-      );
-      for (const id of members) this.node(id).disk.bootstrap(g, state);
+      members.set(g, this.shuffled(this.nodes.map((n) => n.id)).slice(0, s.replicas));
     }
-    for (const n of this.nodes) this.start(n);
-    for (let c = 0; c < s.clients; c++) {
-      const client: SimClient = { id: c, current: null, attempt: 0, hints: new Map(), probeGroup: null };
-      this.clients.push(client);
-      this.at(this.prng.float() * 20, { kind: 'client_next', client: c });
+    for (const n of this.nodes) {
+      n.founding = [...members].filter(([, m]) => m.includes(n.id)).map(([g]) => g);
+      n.foundingVoters = (g) => members.get(g)!;
+      this.startNode(n);
     }
-    this.at(s.faultRoundMs, { kind: 'fault' });
-    this.at(100, { kind: 'controller' });
-    this.at(this.faultEnd, { kind: 'heal' });
-    this.at(this.deadline, { kind: 'deadline' });
+    this.clients.start(s.clients);
+    this.at(s.faultRoundMs, () => this.faultRound());
+    this.at(100, () => this.controllerRound());
+    this.at(s.faultMs, () => this.heal());
+    this.at(s.faultMs + s.livenessMs, () => this.failLiveness());
     this.trace(`scenario: ${describeScenario(s)}`);
   }
 
-  private loop(): void {
-    for (;;) {
+  private newDisk(): SimDisk {
+    const s = this.scenario;
+    const disk = new SimDisk(
+      this.prng.fork(),
+      { minMs: s.diskMinMs, maxMs: s.diskMaxMs },
+      (at, epoch, fn) =>
+        this.queue.push(at, { node: this.nodes.findIndex((n) => n.disk === disk), epoch, fn }),
+      () => this.time,
+    );
+    disk.faults = { ...s.disk };
+    return disk;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.done && !this.failure) {
       const next = this.queue.pop();
       if (!next) return;
       if (++this.stats.events > MAX_EVENTS) throw new Violation('liveness', `more than ${MAX_EVENTS} events`);
-      this.now = next.time;
-      if (this.handle(next.item)) return;
-    }
-  }
-
-  /** Returns true when the run is over. */
-  private handle(e: SimEvent): boolean {
-    switch (e.kind) {
-      case 'tick': {
-        const n = this.nodes[e.node]!;
-        if (!n.alive || n.epoch !== e.epoch) return false;
-        n.multi!.tick();
-        this.scheduleTurn(n);
-        this.at(this.now + this.scenario.tickMs, e);
-        return false;
+      if (this.network.bytes > MAX_NETWORK_BYTES) {
+        throw new Violation('liveness', `message storm: more than ${MAX_NETWORK_BYTES} bytes sent`);
       }
-      case 'turn': {
-        const n = this.nodes[e.node]!;
-        if (!n.alive || n.epoch !== e.epoch) return false;
-        n.turnScheduled = false;
-        this.turn(n);
-        return false;
-      }
-      case 'disk': {
-        const n = this.nodes[e.node]!;
-        if (!n.alive || n.epoch !== e.epoch) return false;
-        const acks = n.disk.complete(e.write);
-        if (this.traceOn) {
-          for (const a of acks)
-            this.trace(
-              `${n.id} group ${a.group} durable: term ${a.term} vote ${a.vote} log ${a.log_index}@${a.log_term}`,
-            );
+      const e = next.item;
+      if (e.node >= 0) {
+        const node = this.nodes[e.node]!;
+        if (node.epoch !== e.epoch) continue;
+        if (node.pausedUntil > next.time) {
+          // A paused process handles nothing until it resumes, then everything in order.
+          this.queue.push(node.pausedUntil, e);
+          continue;
         }
-        n.multi!.persisted(acks);
-        this.scheduleTurn(n);
-        return false;
       }
-      case 'deliver': {
-        const n = this.nodes[e.node]!;
-        // A link that went down while the message was in flight loses it.
-        if (!n.alive || this.network.isBlocked(e.msg.from, e.msg.to)) return false;
-        n.multi!.step(e.msg);
-        this.scheduleTurn(n);
-        return false;
-      }
-      case 'client_req':
-        this.serveClient(this.nodes[e.node]!, e.req);
-        return false;
-      case 'client_reply':
-        this.clientReply(this.clients[e.client]!, e.opId, e.attempt, e.reply);
-        return false;
-      case 'client_timeout': {
-        const c = this.clients[e.client]!;
-        if (c.current?.id === e.opId && c.attempt === e.attempt) this.sendAttempt(c);
-        return false;
-      }
-      case 'client_next':
-        this.nextOp(this.clients[e.client]!);
-        return false;
-      case 'fault':
-        if (!this.faultsOn) return false;
-        this.faultRound();
-        this.at(this.now + this.scenario.faultRoundMs, e);
-        return false;
-      case 'crash': {
-        const n = this.nodes[e.node]!;
-        if (!n.alive || n.epoch !== e.epoch || !this.faultsOn) return false;
-        this.crash(n);
-        const s = this.scenario;
-        this.at(this.now + s.downMinMs + this.prng.float() * (s.downMaxMs - s.downMinMs), {
-          kind: 'restart',
-          node: n.index,
-        });
-        return false;
-      }
-      case 'reconnect':
-        if (this.faultsOn) {
-          this.network.reconnect(this.nodes[e.node]!.id);
-          this.trace(`${this.nodes[e.node]!.id} reconnected`);
-        }
-        return false;
-      case 'isolate':
-        if (this.faultsOn) this.isolate(this.nodes[e.node]!);
-        return false;
-      case 'restart': {
-        const n = this.nodes[e.node]!;
-        if (!n.alive) this.start(n);
-        return false;
-      }
-      case 'controller':
-        this.controllerRound();
-        this.at(this.now + 50, e);
-        return this.settled();
-      case 'heal':
-        this.heal();
-        return false;
-      case 'deadline':
-        this.failLiveness();
-        return true;
+      this.time = next.time;
+      e.fn();
+      await drained();
     }
-  }
-
-  private at(time: number, e: SimEvent): void {
-    this.queue.push(time, e);
-  }
-
-  private node(id: NodeId): SimNode {
-    const n = this.nodes.find((x) => x.id === id);
-    if (!n) throw new Error(`unknown node ${id}`);
-    return n;
-  }
-
-  private trace(line: string): void {
-    if (!this.traceOn) return;
-    if (this.traceLines.length >= TRACE_LINES) this.traceLines.shift();
-    this.traceLines.push(`${this.now.toFixed(2).padStart(9)}ms ${line}`);
   }
 
   private shuffled<T>(items: readonly T[]): T[] {
@@ -396,576 +274,370 @@ export class Simulation {
   }
 
   // ---------------------------------------------------------------------------
-  // Node lifecycle and the driver loop
+  // Node lifecycle
 
-  private start(n: SimNode): void {
-    n.alive = true;
-    n.epoch++;
-    n.turnScheduled = false;
-    n.diskFreeAt = this.now;
-    const multi = new MultiRaft({
-      id: n.id,
+  private processOptions(bootstrap: readonly GroupId[], voters: (g: GroupId) => NodeId[]): ProcessOptions {
+    const s = this.scenario;
+    return {
       config: this.config,
-      prng: this.prng.fork(),
-      checksum: crc32,
-      ...(this.bugs.length > 0 && { bugs: bugsForTesting(this.bugs) }),
-    });
-    n.multi = multi;
-    for (const g of n.disk.groups()) {
-      const stored = n.disk.load(g);
-      const created = multi.createGroup(g, { storage: stored });
-      if (!created.ok) throw new Error(created.error.message);
-      const sm = stored.snapshot ? SimStateMachine.restore(stored.snapshot.data) : new SimStateMachine();
-      if (stored.snapshot && sm.applied !== stored.snapshot.meta.index) {
-        throw new Violation(
-          'snapshot_atomicity',
-          `${n.id} group ${g}: stored snapshot ${stored.snapshot.meta.index} holds state applied to ${sm.applied}`,
+      tickMs: s.tickMs,
+      snapshotEvery: s.snapshotEvery,
+      clockRate: 1 + (this.prng.float() * 2 - 1) * s.clockDrift,
+      timerJitter: s.timerJitter,
+      bugs: this.bugs,
+      bootstrap,
+      initialVoters: voters,
+      observer: (node, proc) => this.observer(node, proc),
+      onSend: (node, m) => this.sent(node, m),
+      onDurabilityViolation: (message) => this.violation('durability', message),
+    };
+  }
+
+  /**
+   * Starts the node's process. A founding member passes its founding groups at
+   * every start, as the server does: a crash before the founding write was
+   * durable must not leave it without them (groups already stored, or removed
+   * since, are not founded again). A rebuilt node founds nothing.
+   */
+  private startNode(n: SimNode): void {
+    const bootstrap = n.incarnation === 0 ? n.founding : [];
+    const started = n.start(this.processOptions(bootstrap, n.foundingVoters), this.prng, this.network);
+    this.trace(`${n.id} starting (epoch ${n.epoch})`);
+    started.then(
+      (proc) => {
+        if (proc) this.trace(`${n.id} up with ${proc.host.groups().length} groups`);
+      },
+      (error: Error) => this.startFailed(n, error),
+    );
+  }
+
+  /** A node that cannot start: explained damage means a rebuild; a failed disk, a later retry; anything else is a bug. */
+  private startFailed(n: SimNode, error: Error): void {
+    n.proc = null;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (error instanceof WalCorruptionError) {
+      const explained = n.disk.damage().some((d) => d.path === error.path && d.offset >= error.offset);
+      if (!explained) {
+        this.violation(
+          'storage_integrity',
+          `${n.id} refused to start on damage no fault caused: ${error.message}`,
         );
+        return;
       }
-      n.sms.set(g, sm);
-      const raft = multi.node(g)!;
-      this.checker.replicaStarted(g, n.id, raft.committed, raft.applied, stored.hard_state?.commit ?? 0);
+      this.stats.corruptionsDetected++;
+      n.refused = true;
+      this.trace(
+        `${n.id} refused to start: ${error.path} at ${error.offset} (${error.reason}); rebuild pending`,
+      );
+      return;
     }
-    this.trace(`${n.id} started (epoch ${n.epoch}) with ${n.disk.groups().length} groups`);
-    this.at(this.now + this.prng.float() * this.scenario.tickMs, {
-      kind: 'tick',
-      node: n.index,
-      epoch: n.epoch,
-    });
-    this.scheduleTurn(n);
+    if (code === 'EIO' || code === 'ENOSPC') {
+      this.trace(`${n.id} could not start (${code}); retrying`);
+      n.crash(this.network);
+      this.at(this.time + 20 + this.prng.float() * 50, () => this.restartIfDown(n));
+      return;
+    }
+    this.violation('assertion', `${n.id} failed to start: ${error.stack ?? error.message}`);
+  }
+
+  private restartIfDown(n: SimNode): void {
+    if (n.proc || n.refused) return;
+    this.startNode(n);
   }
 
   private crash(n: SimNode): void {
-    n.alive = false;
-    n.epoch++;
-    n.multi = null;
-    n.disk.crash();
-    n.sms.clear();
-    n.proposals.clear();
-    n.reads.clear();
+    if (!n.proc) return;
+    n.crash(this.network);
     this.stats.crashes++;
     this.trace(`${n.id} crashed`);
   }
 
-  /** Crashes the node within `withinMs` (unless it crashes anyway), and restarts it soon after. */
-  private crashSoon(n: SimNode, withinMs: number): void {
-    this.at(this.now + this.prng.float() * withinMs, { kind: 'crash', node: n.index, epoch: n.epoch });
+  /** Crashes the node now and restarts it after a while. */
+  private crashAndRestart(n: SimNode, downMs?: number): void {
+    if (!n.proc?.up) return;
+    this.crash(n);
+    const s = this.scenario;
+    const down = downMs ?? s.downMinMs + this.prng.float() * (s.downMaxMs - s.downMinMs);
+    this.at(this.time + down, () => this.restartIfDown(n));
   }
 
-  /** Cuts a node off for a short while (targeted at leaders at critical moments). */
-  private isolate(n: SimNode): void {
-    const others = this.nodes.map((x) => x.id).filter((x) => x !== n.id);
-    this.network.partition([[n.id], others]);
-    this.stats.partitions++;
-    this.trace(`partition: leader ${n.id} isolated`);
-    this.at(this.now + 100 + this.prng.float() * 300, { kind: 'reconnect', node: n.index });
+  private countFaults(disk: SimDisk): void {
+    this.stats.tornWrites += disk.injected.torn;
+    this.stats.shortWrites += disk.injected.short;
+    this.stats.ioErrors += disk.injected.eio;
+    this.stats.diskFull += disk.injected.enospc;
+    this.stats.bitFlips += disk.injected.flips;
   }
 
-  private scheduleTurn(n: SimNode): void {
-    if (n.turnScheduled || !n.alive) return;
-    n.turnScheduled = true;
-    // Inputs arriving within this window are handled in one turn: one write, one send pass.
-    this.at(this.now + this.prng.float() * 0.5, { kind: 'turn', node: n.index, epoch: n.epoch });
+  /** The node's disk is lost: it comes back empty, as a new replica, and is added back by the controller. */
+  private rebuild(n: SimNode): void {
+    if (n.proc) n.crash(this.network);
+    this.countFaults(n.disk);
+    n.wipe();
+    this.stats.wipes++;
+    this.trace(`${n.name} rebuilt with an empty disk as ${n.id}`);
+    this.startNode(n);
   }
 
-  private turn(n: SimNode): void {
-    const multi = n.multi!;
-    for (let i = 0; i < 8 && multi.hasReady(); i++) this.process(n, multi.ready());
-    if (multi.hasReady()) this.scheduleTurn(n);
+  /**
+   * May the flaky node's disk lose data now? Only once the last loss is fully
+   * repaired: every node up, and every group led under a committed
+   * configuration that names no lost replica. (A group survives one lost
+   * replica at a time, not two.)
+   */
+  private lossAllowed(): boolean {
+    if (!this.faulty || this.nodes.some((n) => !n.proc?.up)) return false;
+    if (this.membership.moving() || this.lossUnrepaired()) return false;
+    for (let g = 0; g < this.scenario.groups; g++) {
+      const status = this.leaderOf(g)?.proc.host.status(g);
+      if (!status || status.conf_index > status.commit) return false;
+      // Mid-move a group may be down to fewer voters than it can afford to lose one of.
+      if (status.conf.voters.length < this.scenario.replicas) return false;
+    }
+    return true;
   }
 
-  /** The driver: persist (asynchronously), send, then apply, as the README prescribes. */
-  private process(n: SimNode, mr: MultiReady): void {
-    const multi = n.multi!;
-    for (const r of mr.readies) this.observe(n, r, multi.node(r.group)!);
-
-    const write = n.disk.submit(mr.readies);
-    if (write > 0) {
-      this.stats.writes++;
-      const s = this.scenario;
-      const done = Math.max(
-        n.diskFreeAt,
-        this.now + s.diskMinMs + this.prng.float() * (s.diskMaxMs - s.diskMinMs),
-      );
-      n.diskFreeAt = done;
-      this.at(done, { kind: 'disk', node: n.index, epoch: n.epoch, write });
-    }
-
-    for (const m of mr.messages) {
-      const to = this.node(m.to);
-      if (
-        this.faultsOn &&
-        this.scenario.promiseCrashRate > 0 &&
-        isPromise(m) &&
-        this.prng.chance(this.scenario.promiseCrashRate)
-      ) {
-        this.crashSoon(n, 3);
-      }
-      if (
-        this.traceOn &&
-        m.type !== 'heartbeat_batch' &&
-        m.type !== 'app' &&
-        m.type !== 'app_resp' &&
-        m.type !== 'snap_resp'
-      ) {
-        this.trace(
-          `${m.from} -> ${m.to} group ${m.group} ${m.type} term ${m.term}${'reject' in m ? ` reject ${String(m.reject)}` : ''}`,
-        );
-      }
-      for (const d of this.network.route(m.from, m.to))
-        this.at(this.now + d, { kind: 'deliver', node: to.index, msg: m });
-    }
-
-    for (const r of mr.readies) this.apply(n, r);
-  }
-
-  /** Safety checks on what a replica just decided. */
-  private observe(n: SimNode, r: Ready, raft: RaftNode): void {
-    const g = r.group;
-    if (r.soft_state) {
-      if (r.soft_state.role === 'leader') {
-        this.trace(`${n.id} group ${g} leader at term ${r.soft_state.term}`);
-        this.checker.leaderElected(g, n.id, r.soft_state.term, raft);
-        if (this.faultsOn && this.prng.chance(this.scenario.leaderCrashRate)) this.crashSoon(n, 30);
-        if (this.faultsOn && this.prng.chance(this.scenario.leaderIsolateRate)) {
-          this.at(this.now + this.prng.float() * 2, { kind: 'isolate', node: n.index });
-        }
-      }
-    }
-    if (r.entries.length > 0) {
-      this.checker.entriesAppended(g, n.id, r.entries, raft);
-      for (const e of r.entries) {
-        if (e.type === 'conf_change')
-          this.trace(`${n.id} group ${g} appended conf change at ${e.index}@${e.term}`);
-      }
-    }
-    if (r.hard_state) {
-      this.checker.committed(g, n.id, r.hard_state.commit, r.hard_state.term, raft);
-      if (raft.role === 'leader' && this.faultsOn && this.prng.chance(this.scenario.commitIsolateRate)) {
-        this.isolate(n);
-      }
-    }
-  }
-
-  private apply(n: SimNode, r: Ready): void {
-    const g = r.group;
-    const multi = n.multi!;
-    if (r.snapshot?.mode === 'install') {
-      const meta = r.snapshot.snapshot.meta;
-      const sm = SimStateMachine.restore(r.snapshot.snapshot.data);
-      this.checker.snapshotInstalled(g, n.id, meta, sm.applied);
-      n.sms.set(g, sm);
-      this.stats.snapshotsInstalled++;
-      this.trace(`${n.id} group ${g} installed snapshot ${meta.index}@${meta.term}`);
-      const pending = n.proposals.get(g);
-      if (pending) for (const idx of [...pending.keys()]) if (idx <= meta.index) pending.delete(idx);
-    }
-    const sm = n.sms.get(g);
-    if (!sm) throw new Error(`${n.id} group ${g} has no state machine`);
-    const pending = n.proposals.get(g);
-    for (const e of r.committed_entries) {
-      this.checker.applied(g, n.id, e);
-      const out = sm.apply(e);
-      const p = pending?.get(e.index);
-      if (p) {
-        pending!.delete(e.index);
-        if (p.term === e.term && out !== null && out.op.id === p.req.op.id) {
-          this.reply(p.req, { kind: 'ok', value: null, result: out.result });
-        } else {
-          this.reply(p.req, { kind: 'retry' });
-        }
-      }
-    }
-    for (const rs of r.read_states) {
-      const pr = n.reads.get(rs.ctx);
-      if (!pr) continue;
-      n.reads.delete(rs.ctx);
-      const op = pr.req.op;
-      if (op.kind === 'get') this.reply(pr.req, { kind: 'ok', value: sm.kv.get(op.key) ?? null, result: 0 });
-      else this.reply(pr.req, { kind: 'ok', value: null, result: sm.log.length });
-    }
-    const raft = multi.node(g)!;
-    if (
-      sm.applied - raft.log.snapshot.meta.index >= this.scenario.compactEvery &&
-      sm.applied === raft.applied
-    ) {
-      const data = sm.snapshot();
-      if (multi.compact(g, sm.applied, data, crc32(data)).ok) {
-        this.stats.compactions++;
-        this.trace(`${n.id} group ${g} compacted at ${sm.applied}`);
-      }
-    }
+  /** A lost disk is not yet repaired: the controller must not shrink any group meanwhile. */
+  lossUnrepaired(): boolean {
+    // Damage a fault left on a disk counts from the moment it is there, before any recovery reads it.
+    return (
+      this.nodes.some((n) => n.refused || n.disk.damage().length > 0) ||
+      this.membership.staleMembers().size > 0
+    );
   }
 
   // ---------------------------------------------------------------------------
-  // Clients
+  // What the host tells the checkers
 
-  private nextOp(c: SimClient): void {
-    if (c.current !== null) return;
-    if (c.probeGroup === null && !this.faultsOn) return;
-    const s = this.scenario;
-    const group = c.probeGroup ?? this.prng.int(s.activeGroups);
-    const id = `c${c.id}-${++this.opCounter}`;
-    let kind: ClientOp['kind'];
-    if (c.probeGroup !== null) kind = 'probe';
-    else {
-      const r = this.prng.float();
-      kind = r < 0.35 ? 'put' : r < 0.65 ? 'get' : r < 0.9 ? 'append' : 'read_log';
-    }
-    const op: ClientOp = {
-      id,
-      client: c.id,
-      group,
-      kind,
-      key: `k${this.prng.int(s.keys)}`,
-      value: kind === 'put' ? id : null,
-      invoke: this.now,
-      complete: Number.POSITIVE_INFINITY,
-      acked: false,
-      result: -1,
-    };
-    this.history.push(op);
-    c.current = op;
-    c.attempt = 0;
-    this.sendAttempt(c);
-  }
-
-  private sendAttempt(c: SimClient): void {
-    const op = c.current!;
-    if (c.attempt >= MAX_ATTEMPTS && c.probeGroup === null) {
-      this.finishOp(c, false);
-      return;
-    }
-    c.attempt++;
-    const hint = c.hints.get(op.group);
-    const target = hint !== undefined && this.prng.chance(0.8) ? this.node(hint) : this.prng.pick(this.nodes);
-    const req: ClientRequest = { client: c.id, op, attempt: c.attempt };
-    if (!this.prng.chance(this.faultsOn ? this.scenario.network.drop : 0)) {
-      this.at(this.now + 0.2 + this.prng.float() * 2, { kind: 'client_req', node: target.index, req });
-    }
-    this.at(this.now + ATTEMPT_TIMEOUT_MS, {
-      kind: 'client_timeout',
-      client: c.id,
-      opId: op.id,
-      attempt: c.attempt,
-    });
-  }
-
-  private finishOp(c: SimClient, acked: boolean): void {
-    const op = c.current!;
-    if (acked) {
-      op.acked = true;
-      op.complete = this.now;
-      if (op.kind === 'get' || op.kind === 'read_log') this.stats.readsAcked++;
-      else this.stats.opsAcked++;
-    } else {
-      this.stats.opsUnknown++;
-    }
-    c.current = null;
-    // A liveness probe is a single operation.
-    if (c.probeGroup !== null) return;
-    this.at(this.now + this.prng.float() * this.scenario.clientThinkMaxMs, {
-      kind: 'client_next',
-      client: c.id,
-    });
-  }
-
-  private clientReply(c: SimClient, opId: string, attempt: number, reply: ClientReply): void {
-    const op = c.current;
-    if (op === null || op.id !== opId) return;
-    if (reply.kind === 'ok') {
-      // Any attempt's success is the operation's: retries share the id and apply at most once.
-      if (op.kind === 'get') op.value = reply.value;
-      op.result = reply.result;
-      this.finishOp(c, true);
-      if (c.probeGroup !== null) this.trace(`liveness probe for group ${c.probeGroup} committed`);
-      return;
-    }
-    if (attempt !== c.attempt) return;
-    if (reply.kind === 'redirect' && reply.leader !== null) c.hints.set(op.group, reply.leader);
-    else c.hints.delete(op.group);
-    const backoff = reply.kind === 'redirect' && reply.leader !== null ? 1 : 20;
-    c.attempt = attempt;
-    this.at(this.now + backoff * (0.5 + this.prng.float()), {
-      kind: 'client_timeout',
-      client: c.id,
-      opId: op.id,
-      attempt,
-    });
-  }
-
-  private reply(req: ClientRequest, reply: ClientReply): void {
-    if (this.faultsOn && this.prng.chance(this.scenario.network.drop)) return;
-    this.at(this.now + 0.2 + this.prng.float() * 2, {
-      kind: 'client_reply',
-      client: req.client,
-      opId: req.op.id,
-      attempt: req.attempt,
-      reply,
-    });
-  }
-
-  /** A node receives a client request: propose it, or start a linearizable read. */
-  private serveClient(n: SimNode, req: ClientRequest): void {
-    if (!n.alive) return;
-    const multi = n.multi!;
-    const op = req.op;
-    if (!multi.hasGroup(op.group)) {
-      this.reply(req, { kind: 'redirect', leader: null });
-      return;
-    }
-    if (op.kind === 'get' || op.kind === 'read_log') {
-      const ctx = `${n.id}/${n.epoch}/${++n.readCounter}`;
-      const r = multi.readIndex(op.group, ctx);
-      if (r.ok) n.reads.set(ctx, { req, group: op.group });
-      else
-        this.reply(
-          req,
-          r.error.code === 'not_leader' ? { kind: 'redirect', leader: r.error.leader } : { kind: 'retry' },
-        );
-    } else {
-      const data = encodeOp({ id: op.id, kind: op.kind, key: op.key, value: op.value ?? '' });
-      const r = multi.propose(op.group, data);
-      if (r.ok) {
-        let pending = n.proposals.get(op.group);
-        if (!pending) {
-          pending = new Map();
-          n.proposals.set(op.group, pending);
+  private observer(node: SimNode, proc: SimProcess): HostObserver {
+    // Checkers know replicas by their ids, which are never reused.
+    const id = (g: GroupId) => proc.host.replicaOf(g) ?? node.id;
+    return {
+      started: (g, replica, stored) => {
+        const sm = proc.machines.get(g)!;
+        const snapIndex = stored?.snapshot?.meta.index ?? 0;
+        if (stored?.snapshot && sm.applied !== snapIndex) {
+          this.violation(
+            'snapshot_atomicity',
+            `${replica.id} group ${g}: stored snapshot ${snapIndex} holds state applied to ${sm.applied}`,
+          );
         }
-        const old = pending.get(r.value.index);
-        if (old) this.reply(old.req, { kind: 'retry' });
-        pending.set(r.value.index, { term: r.value.term, req });
-      } else {
-        this.reply(
-          req,
-          r.error.code === 'not_leader' ? { kind: 'redirect', leader: r.error.leader } : { kind: 'retry' },
+        this.checker.replicaStarted(
+          g,
+          replica.id,
+          replica.committed,
+          replica.applied,
+          stored?.hardState?.commit ?? 0,
         );
+        if (stored?.snapshot) this.digests.record(g, snapIndex, sm.digest(), replica.id);
+      },
+      ready: (r, replica) => {
+        this.observeReady(node, proc, r, replica);
+      },
+      applied: (g, e) => {
+        const sm = proc.machines.get(g)!;
+        sm.advance(e.index);
+        this.checker.applied(g, id(g), e);
+        if (e.index % 4 === 0) this.digests.record(g, e.index, sm.digest(), id(g));
+      },
+      restored: (g, snapshot) => {
+        const sm = proc.machines.get(g)!;
+        this.checker.snapshotInstalled(g, id(g), snapshot.meta, sm.applied);
+        this.digests.record(g, snapshot.meta.index, sm.digest(), id(g));
+        this.stats.snapshotsInstalled++;
+        this.trace(`${id(g)} group ${g} installed snapshot ${snapshot.meta.index}@${snapshot.meta.term}`);
+      },
+    };
+  }
+
+  /** Safety checks on what a replica just decided, and faults aimed at the worst moments. */
+  private observeReady(node: SimNode, proc: SimProcess, r: Ready, replica: RaftNode): void {
+    const g = r.group;
+    const s = this.scenario;
+    const id = replica.id;
+    if (r.soft_state?.role === 'leader') {
+      this.trace(`${id} group ${g} leader at term ${r.soft_state.term}`);
+      this.checker.leaderElected(g, id, r.soft_state.term, replica);
+      if (this.faulty && this.prng.chance(s.leaderCrashRate)) {
+        this.at(this.time + this.prng.float() * 30, () => this.crashAndRestart(node));
+      }
+      if (this.faulty && this.prng.chance(s.leaderIsolateRate)) {
+        this.at(this.time + this.prng.float() * 2, () => this.isolate(node));
       }
     }
-    this.scheduleTurn(n);
+    if (r.entries.length > 0) this.checker.entriesAppended(g, id, r.entries, replica);
+    if (r.snapshot?.mode === 'compact') this.stats.compactions++;
+    if (r.hard_state) {
+      this.checker.committed(g, id, r.hard_state.commit, r.hard_state.term, replica);
+      if (proc.host.isLeader(g) && this.faulty && this.prng.chance(s.commitIsolateRate)) this.isolate(node);
+    }
+    if (r.ack) this.stats.writes++;
+  }
+
+  /** Crashing right after a node promised something durable (granted a vote, acknowledged entries) is the worst moment. */
+  private sent(node: SimNode, m: WireMessage): void {
+    const promise = (m.type === 'vote_resp' || m.type === 'app_resp') && !m.reject;
+    if (
+      promise &&
+      this.faulty &&
+      this.scenario.promiseCrashRate > 0 &&
+      this.prng.chance(this.scenario.promiseCrashRate)
+    ) {
+      this.at(this.time + this.prng.float() * 3, () => this.crashAndRestart(node));
+    }
   }
 
   // ---------------------------------------------------------------------------
   // Faults
 
   private faultRound(): void {
+    if (!this.faulty) return;
     const s = this.scenario;
-    if (this.prng.chance(s.crashRate)) {
-      const alive = this.nodes.filter((n) => n.alive);
-      if (alive.length > 0) {
-        const victim = this.prng.pick(alive);
-        this.crash(victim);
-        const down = s.downMinMs + this.prng.float() * (s.downMaxMs - s.downMinMs);
-        this.at(this.now + down, { kind: 'restart', node: victim.index });
-      }
+    const p = this.prng;
+    const up = () => this.nodes.filter((n) => n.proc?.up);
+    if (p.chance(s.crashRate)) {
+      const alive = up();
+      if (alive.length > 0) this.crashAndRestart(p.pick(alive));
     }
-    if (this.prng.chance(s.powerLossRate)) {
-      const alive = this.nodes.filter((n) => n.alive);
-      const count = this.prng.chance(0.5) ? alive.length : Math.floor(this.nodes.length / 2) + 1;
+    if (p.chance(s.powerLossRate)) {
+      const alive = up();
+      const count = p.chance(0.5) ? alive.length : Math.floor(this.nodes.length / 2) + 1;
       const victims = this.shuffled(alive).slice(0, count);
       this.trace(`power loss: ${victims.map((v) => v.id).join(',')}`);
-      for (const v of victims) {
-        this.crash(v);
-        const down = s.downMinMs + this.prng.float() * (s.downMaxMs - s.downMinMs);
-        this.at(this.now + down, { kind: 'restart', node: v.index });
-      }
+      for (const v of victims) this.crashAndRestart(v);
     }
-    if (this.prng.chance(s.partitionRate)) {
-      this.stats.partitions++;
-      const ids = this.shuffled(this.nodes.map((n) => n.id));
-      const r = this.prng.float();
-      if (this.prng.chance(0.5)) this.network.heal();
-      if (r < 0.3) {
-        this.network.partition([[ids[0]!], ids.slice(1)]);
-        this.trace(`partition: ${ids[0]} isolated`);
-      } else if (r < 0.6) {
-        const cut = 1 + this.prng.int(ids.length - 1);
-        this.network.partition([ids.slice(0, cut), ids.slice(cut)]);
-        this.trace(`partition: ${ids.slice(0, cut).join(',')} | ${ids.slice(cut).join(',')}`);
-      } else {
-        const links = 1 + this.prng.int(3);
-        for (let i = 0; i < links; i++) {
-          const a = this.prng.pick(ids);
-          const b = this.prng.pick(ids);
-          if (a !== b) {
-            this.network.blockOneWay(a, b);
-            this.trace(`partition: one-way ${a} -> ${b}`);
-          }
-        }
-      }
-    } else if (this.prng.chance(0.1)) {
+    if (p.chance(s.partitionRate)) this.partitionRound();
+    else if (p.chance(0.1)) {
       this.network.heal();
       this.trace('network healed');
     }
+    if (p.chance(s.connectionResetRate)) this.network.resetOne();
+    if (p.chance(s.pauseRate)) {
+      const alive = up();
+      if (alive.length > 0) {
+        const n = p.pick(alive);
+        n.pausedUntil = this.time + p.float() * s.pauseMaxMs;
+        this.stats.pauses++;
+        this.trace(`${n.id} paused until ${n.pausedUntil.toFixed(1)}ms`);
+      }
+    }
+    if (p.chance(s.diskFullRate)) {
+      const n = p.pick(this.nodes);
+      n.disk.capacity = n.disk.used() + p.int(512);
+      this.trace(`${n.name}: disk full`);
+      this.at(this.time + 50 + p.float() * 300, () => {
+        n.disk.capacity = Number.POSITIVE_INFINITY;
+      });
+    }
+    this.storageLossRound();
+    this.at(this.time + s.faultRoundMs, () => this.faultRound());
+  }
+
+  /** Bit flips and wiped disks, on one node only and one loss at a time (a group survives one lost replica). */
+  private storageLossRound(): void {
+    const s = this.scenario;
+    const p = this.prng;
+    const n = this.nodes[this.flaky]!;
+    const allowed = this.lossAllowed();
+    n.disk.faults = { ...n.disk.faults, writtenBitFlip: allowed ? s.bitFlipWritten : 0 };
+    if (!allowed) return;
+    if (p.chance(s.bitFlipAtRest)) {
+      // Data at rest decays; the next recovery reads it.
+      const d = n.disk.flipAtRest();
+      if (d) this.trace(`${n.name}: bit flipped at rest in ${d.path} at ${d.offset}`);
+      this.crashAndRestart(n);
+    } else if (p.chance(s.wipeRate)) {
+      this.trace(`${n.id}: disk lost`);
+      this.rebuild(n);
+    }
+  }
+
+  private partitionRound(): void {
+    const p = this.prng;
+    this.stats.partitions++;
+    const ids = this.shuffled(this.nodes.map((n) => n.index));
+    const r = p.float();
+    if (p.chance(0.5)) this.network.heal();
+    if (r < 0.3) {
+      this.network.partition([[ids[0]!], ids.slice(1)]);
+      this.trace(`partition: ${this.nodes[ids[0]!]!.id} isolated`);
+    } else if (r < 0.6) {
+      const cut = 1 + p.int(ids.length - 1);
+      this.network.partition([ids.slice(0, cut), ids.slice(cut)]);
+      this.trace(`partition: ${ids.slice(0, cut).join(',')} | ${ids.slice(cut).join(',')}`);
+    } else {
+      const links = 1 + p.int(3);
+      for (let i = 0; i < links; i++) {
+        const a = p.pick(ids);
+        const b = p.pick(ids);
+        if (a !== b) {
+          this.network.blockOneWay(a, b);
+          this.trace(`partition: one-way ${this.nodes[a]!.id} -> ${this.nodes[b]!.id}`);
+        }
+      }
+    }
+  }
+
+  isolateSoon(node: SimNode): void {
+    this.at(this.time + this.prng.float() * 2, () => this.isolate(node));
+  }
+
+  /** Cuts a node off for a short while (targeted at leaders at critical moments). */
+  private isolate(n: SimNode): void {
+    if (!this.faulty) return;
+    const others = this.nodes.filter((x) => x !== n).map((x) => x.index);
+    this.network.partition([[n.index], others]);
+    this.stats.partitions++;
+    this.trace(`partition: leader ${n.id} isolated`);
+    this.at(this.time + 100 + this.prng.float() * 300, () => {
+      if (this.faulty) this.network.reconnect(n.index);
+    });
+  }
+
+  /** A node whose storage failed (an injected disk error) is restarted, as a supervisor would; faults or not. */
+  private supervise(): void {
+    for (const n of this.nodes) {
+      const failure = n.proc?.up ? n.proc.host.failure() : undefined;
+      if (!failure) continue;
+      const code = (failure as NodeJS.ErrnoException).code;
+      if (code !== 'EIO' && code !== 'ENOSPC') {
+        this.violation(
+          'assertion',
+          `${n.id}: storage failed without an injected fault: ${failure.stack ?? failure.message}`,
+        );
+        return;
+      }
+      this.stats.storageFailures++;
+      this.trace(`${n.id} storage failed (${code}); restarting`);
+      this.crashAndRestart(n, 10 + this.prng.float() * 40);
+    }
+  }
+
+  private controllerRound(): void {
+    this.supervise();
+    this.membership.round();
+    // A node that refused to start on damaged storage is rebuilt from its peers: its data is lost anyway.
+    for (const n of this.nodes) if (n.refused) this.rebuild(n);
+    if (this.settled()) {
+      this.done = true;
+      return;
+    }
+    this.at(this.time + 50, () => this.controllerRound());
   }
 
   /** The fault phase ends: heal everything, restart everyone, and require progress. */
   private heal(): void {
-    this.faultsOn = false;
+    this.faulty = false;
     this.network.heal();
     this.network.faults = CALM_NETWORK;
-    for (const n of this.nodes) if (!n.alive) this.start(n);
-    this.trace('faults stop: network healed, all nodes up; liveness probes start');
-    for (let g = 0; g < this.scenario.activeGroups; g++) {
-      const client: SimClient = {
-        id: this.clients.length,
-        current: null,
-        attempt: 0,
-        hints: new Map(),
-        probeGroup: g,
-      };
-      this.clients.push(client);
-      this.nextOp(client);
-    }
-  }
-
-  // ---------------------------------------------------------------------------
-  // Membership, transfers and placement
-
-  private leaderOf(g: GroupId): { node: SimNode; status: RaftStatus } | null {
-    let best: { node: SimNode; status: RaftStatus } | null = null;
     for (const n of this.nodes) {
-      if (!n.alive) continue;
-      const raft = n.multi!.node(g);
-      if (raft?.role !== 'leader') continue;
-      if (best === null || raft.term > best.status.term) best = { node: n, status: raft.status() };
+      n.pausedUntil = 0;
+      n.disk.faults = NO_DISK_FAULTS;
+      n.disk.capacity = Number.POSITIVE_INFINITY;
+      if (!n.proc && !n.refused) this.startNode(n);
     }
-    return best;
-  }
-
-  private controllerRound(): void {
-    const s = this.scenario;
-    for (const g of this.everMoved) this.reconcile(g);
-    for (let g = 0; g < s.activeGroups; g++) {
-      const move = this.moves.get(g);
-      if (move) this.advanceMove(g, move);
-      else if (this.faultsOn && this.prng.chance(s.moveRate)) this.startMove(g);
-      if (this.faultsOn && this.prng.chance(s.transferRate)) {
-        const l = this.leaderOf(g);
-        if (l) {
-          const others = l.status.conf.voters.filter((v) => v !== l.node.id);
-          if (others.length > 0) {
-            const to = this.prng.pick(others);
-            if (l.node.multi!.transferLeader(g, to).ok) {
-              this.stats.transfers++;
-              this.trace(`group ${g}: transfer leadership ${l.node.id} -> ${to}`);
-              this.scheduleTurn(l.node);
-            }
-          }
-        }
-      }
-    }
-  }
-
-  private startMove(g: GroupId): void {
-    const l = this.leaderOf(g);
-    if (!l || l.status.conf_index > l.status.commit) return;
-    const conf = l.status.conf;
-    if (conf.learners.length > 0) return;
-    const spare = this.nodes.map((n) => n.id).filter((id) => !isMember(conf, id));
-    const victim = this.prng.pick(conf.voters);
-    if (spare.length > 0) {
-      const target = this.prng.pick(spare);
-      this.moves.set(g, { phase: 'add', target, victim, readd: false });
-      this.trace(`group ${g}: move ${victim} -> ${target} begins`);
-    } else if (conf.voters.length >= 3) {
-      this.moves.set(g, { phase: 'remove', target: victim, victim, readd: true });
-      this.trace(`group ${g}: remove and re-add ${victim} begins`);
-    } else {
-      return;
-    }
-    this.everMoved.add(g);
-  }
-
-  private advanceMove(g: GroupId, move: Move): void {
-    const l = this.leaderOf(g);
-    if (!l || l.status.conf_index > l.status.commit) return;
-    const conf = l.status.conf;
-    const propose = (change: ConfChange) => {
-      const r = l.node.multi!.proposeConfChange(g, change);
-      if (r.ok) {
-        this.stats.confChanges++;
-        this.trace(`group ${g}: ${l.node.id} proposed ${change.type} ${change.node} at ${r.value.index}`);
-        this.scheduleTurn(l.node);
-      }
-    };
-    switch (move.phase) {
-      case 'add':
-        if (isMember(conf, move.target)) {
-          move.phase = 'promote';
-          return;
-        }
-        if (!this.faultsOn) {
-          this.moves.delete(g);
-          return;
-        }
-        this.ensureHosted(this.node(move.target), g);
-        propose({ type: 'add_learner', node: move.target });
-        return;
-      case 'promote':
-        if (isVoter(conf, move.target)) {
-          if (move.readd) this.moves.delete(g);
-          else move.phase = 'remove';
-          return;
-        }
-        if (!conf.learners.includes(move.target)) {
-          move.phase = 'add';
-          return;
-        }
-        propose({ type: 'promote', node: move.target });
-        return;
-      case 'remove':
-        if (!isMember(conf, move.victim)) {
-          move.phase = 'destroy';
-          return;
-        }
-        if (!this.faultsOn && !move.readd) {
-          this.moves.delete(g);
-          return;
-        }
-        propose({ type: 'remove', node: move.victim });
-        return;
-      case 'destroy': {
-        this.destroyReplica(this.node(move.victim), g);
-        if (move.readd) move.phase = 'add';
-        else this.moves.delete(g);
-        return;
-      }
-    }
-  }
-
-  /** Creates an empty replica on a member that lacks one (it will receive a snapshot). */
-  private ensureHosted(n: SimNode, g: GroupId): void {
-    if (!n.alive || n.multi!.hasGroup(g) || n.disk.has(g)) return;
-    const tomb = n.disk.tombstone(g);
-    const created = n.multi!.createGroup(g, tomb !== undefined ? { min_term: tomb + 1 } : {});
-    if (!created.ok) throw new Error(created.error.message);
-    n.sms.set(g, new SimStateMachine());
-    this.checker.replicaStarted(g, n.id, 0, 0, 0);
-    this.trace(
-      `${n.id} group ${g}: empty replica created${tomb !== undefined ? ` (min term ${tomb + 1})` : ''}`,
-    );
-    this.scheduleTurn(n);
-  }
-
-  private destroyReplica(n: SimNode, g: GroupId): void {
-    // The tombstone covers every term the old replica reached and the term that removed it.
-    let term = this.leaderOf(g)?.status.term ?? 0;
-    if (n.alive && n.multi!.hasGroup(g)) {
-      const removed = n.multi!.removeGroup(g);
-      if (removed.ok) term = Math.max(term, removed.value.term);
-      n.sms.delete(g);
-      n.proposals.delete(g);
-    }
-    n.disk.destroy(g, term);
-    this.trace(`${n.id} group ${g}: replica destroyed`);
-  }
-
-  private reconcile(g: GroupId): void {
-    const l = this.leaderOf(g);
-    if (!l) return;
-    const conf = l.status.conf;
-    for (const id of [...conf.voters, ...conf.learners]) this.ensureHosted(this.node(id), g);
+    this.trace('faults stop: network healed, all nodes up; liveness probes start');
+    this.clients.startProbes(this.scenario.activeGroups);
   }
 
   // ---------------------------------------------------------------------------
@@ -973,57 +645,73 @@ export class Simulation {
 
   /** After the faults stop: every probe committed, every client idle, every replica caught up. */
   private settled(): boolean {
-    if (this.faultsOn) return false;
-    for (const c of this.clients) if (c.current !== null) return false;
-    for (const m of this.moves.values()) if (m.phase !== 'add' && m.phase !== 'promote') return false;
-    for (let g = 0; g < this.scenario.groups; g++) {
-      const l = this.leaderOf(g);
-      if (!l) return false;
-      const conf = l.status.conf;
-      for (const id of [...conf.voters, ...conf.learners]) {
-        const n = this.node(id);
-        const raft = n.multi?.node(g);
-        if (!raft || raft.applied < l.status.commit) return false;
-      }
-    }
+    if (this.faulty || !this.clients.idle() || this.membership.busy()) return false;
+    if (this.nodes.some((n) => !n.proc?.up)) return false;
+    for (let g = 0; g < this.scenario.groups; g++) if (this.lagging(g)) return false;
     return true;
   }
 
-  private failLiveness(): void {
-    for (const c of this.clients) {
-      if (c.probeGroup !== null && c.current !== null) {
-        throw new Violation(
-          'liveness',
-          `group ${c.probeGroup} did not commit a proposal within ${this.scenario.livenessMs}ms after faults stopped`,
-        );
+  /** Why a group has not converged, or undefined when it has. */
+  private lagging(g: GroupId): string | undefined {
+    const l = this.leaderOf(g);
+    if (!l) return `group ${g} has no leader`;
+    const status = l.proc.host.status(g)!;
+    for (const id of [...status.conf.voters, ...status.conf.learners]) {
+      const n = this.nodes.find((x) => x.id === nodeOfReplica(id));
+      const host = n?.proc?.up ? n.proc.host : undefined;
+      const applied = host?.replicaOf(g) === id ? host.status(g)!.applied : undefined;
+      if (applied === undefined || applied < status.commit) {
+        return `group ${g}: ${id} applied ${applied ?? 'nothing'} of ${status.commit}`;
       }
     }
-    for (let g = 0; g < this.scenario.groups; g++) {
-      const l = this.leaderOf(g);
-      if (!l)
-        throw new Violation(
-          'liveness',
-          `group ${g} has no leader ${this.scenario.livenessMs}ms after faults stopped`,
-        );
-      const conf = l.status.conf;
-      for (const id of [...conf.voters, ...conf.learners]) {
-        const raft = this.node(id).multi?.node(g);
-        if (!raft || raft.applied < l.status.commit) {
-          throw new Violation(
-            'liveness',
-            `group ${g}: ${id} applied ${raft?.applied ?? 'nothing'} of ${l.status.commit} after faults stopped`,
+    return undefined;
+  }
+
+  private failLiveness(): void {
+    if (this.done) return;
+    const s = this.scenario;
+    const probes = this.clients.pendingProbes();
+    if (probes.length > 0) {
+      this.violation(
+        'liveness',
+        `group ${probes[0]} did not commit a proposal within ${s.livenessMs}ms after faults stopped`,
+      );
+    }
+    for (let g = 0; g < s.groups && !this.failure; g++) {
+      const why = this.lagging(g);
+      if (why) {
+        const l = this.leaderOf(g);
+        if (l)
+          this.trace(
+            `group ${g} leader ${l.node.id} progress: ${JSON.stringify(l.proc.host.status(g)!.progress)}`,
           );
+        for (const n of this.nodes) {
+          const st = n.proc?.up && n.proc.host.hosts(g) ? n.proc.host.status(g)! : undefined;
+          if (st)
+            this.trace(
+              `group ${g} ${n.id}: ${st.role} term ${st.term} lead ${st.lead} commit ${st.commit} applied ${st.applied} last ${st.last_index} snap ${st.snapshot_index}`,
+            );
         }
+        this.violation('liveness', `${why} ${s.livenessMs}ms after faults stopped`);
       }
+    }
+    const down = this.nodes.filter((n) => !n.proc?.up);
+    if (!this.failure && down.length > 0) {
+      this.violation(
+        'liveness',
+        `${down.map((n) => n.id).join(', ')} not up ${s.livenessMs}ms after faults stopped`,
+      );
     }
     // Clients still retrying when time ran out: their outcome stays unknown.
+    this.done = true;
   }
 
   private finalChecks(): void {
     const logs = new Map<GroupId, string[][]>();
     for (const n of this.nodes) {
-      if (!n.alive) continue;
-      for (const [g, sm] of n.sms) {
+      if (!n.proc?.up) continue;
+      for (const [g, sm] of n.proc.machines) {
+        if (!n.proc.host.hosts(g)) continue;
         let l = logs.get(g);
         if (!l) {
           l = [];
@@ -1032,15 +720,17 @@ export class Simulation {
         l.push(sm.log);
       }
     }
-    checkHistory(this.history, logs);
+    checkHistory(this.clients.history, logs);
+    for (let g = 0; g < this.scenario.groups; g++) {
+      const l = this.leaderOf(g);
+      const leader = l?.proc.host.replicaOf(g);
+      if (l && leader && !isMember(l.proc.host.status(g)!.conf, leader)) {
+        throw new Violation('assertion', `group ${g} is led by ${leader}, which is not a member`);
+      }
+    }
   }
 }
 
-/** Messages that promise durable state: crashing right after one is the worst moment. */
-function isPromise(m: WireMessage): boolean {
-  return (m.type === 'vote_resp' || m.type === 'app_resp') && !m.reject;
-}
-
-export function runSeed(seed: number, options: Omit<SimOptions, 'seed'> = {}): SimResult {
+export async function runSeed(seed: number, options: Omit<SimOptions, 'seed'> = {}): Promise<SimResult> {
   return new Simulation({ seed, ...options }).run();
 }

@@ -3,8 +3,8 @@ import { type RaftConfig, validateRaftConfig } from '../../src/raft/config.js';
 import { Prng } from '../../src/raft/prng.js';
 import { initialGroupState, type PersistedState, RaftNode } from '../../src/raft/raft-node.js';
 import type { Entry, Message, NodeId, ReadState, Ready } from '../../src/raft/types.js';
-import { SimDisk } from '../../src/sim/sim-storage.js';
 import { crc32 } from '../../src/util/checksum.js';
+import { ModelStorage } from './model-storage.js';
 
 export const GROUP = 7;
 
@@ -27,7 +27,7 @@ export interface HarnessOptions {
 export class Harness {
   readonly config: RaftConfig;
   readonly nodes = new Map<NodeId, RaftNode>();
-  readonly disks = new Map<NodeId, SimDisk>();
+  readonly disks = new Map<NodeId, ModelStorage>();
   /** Writes issued but not yet acknowledged, per node. */
   readonly pending = new Map<NodeId, number[]>();
   /** Messages sent and not yet delivered or dropped. */
@@ -52,7 +52,7 @@ export class Harness {
     const voters = options.voters ?? ids;
     const initial = initialGroupState({ voters, learners: options.learners ?? [] });
     for (const id of ids) {
-      const disk = new SimDisk();
+      const disk = new ModelStorage();
       if (voters.includes(id) || (options.learners ?? []).includes(id)) disk.bootstrap(GROUP, initial);
       this.disks.set(id, disk);
       this.pending.set(id, []);

@@ -76,6 +76,30 @@ describe('membership changes', () => {
     expect(a.role).toBe('follower');
   });
 
+  it('membership – a leader that removed itself and stepped down before the removal spread finishes it', () => {
+    // Regression (found by the simulator): the only replica holding its own uncommitted removal never
+    // campaigned, and the voter left could not win without that entry: the group stalled for good.
+    const h = new Harness(['a', 'b'], { voters: ['a', 'b'] });
+    h.elect('a');
+    const a = h.node('a');
+    h.isolate('a');
+    expect(a.proposeConfChange({ type: 'remove', node: 'a' }).ok).toBe(true);
+    h.turn('a');
+    // Cut off, the leader steps down (check-quorum) with the removal only in its own log.
+    for (let i = 0; i < 30 && a.role === 'leader'; i++) h.tickAll(1);
+    expect(a.role).toBe('follower');
+    expect(a.conf().voters).toEqual(['b']);
+    expect(h.node('b').conf().voters).toEqual(['a', 'b']);
+    h.heal();
+    for (let i = 0; i < 60 && h.node('b').role !== 'leader'; i++) h.tickAll(1);
+    expect(h.node('b').role).toBe('leader');
+    expect(h.node('b').conf().voters).toEqual(['b']);
+    const last = h.node('b').log.lastIndex();
+    h.node('b').propose(bytes('after'));
+    h.tickAll(2);
+    expect(h.node('b').committed).toBeGreaterThan(last);
+  });
+
   it('membership – a conf change truncated from the log is forgotten', () => {
     const h = new Harness(['a', 'b', 'c'], { voters });
     h.elect('a');

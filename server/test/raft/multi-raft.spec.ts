@@ -4,16 +4,16 @@ import { MultiRaft, type WireMessage } from '../../src/raft/multi-raft.js';
 import { Prng } from '../../src/raft/prng.js';
 import { initialGroupState } from '../../src/raft/raft-node.js';
 import type { NodeId } from '../../src/raft/types.js';
-import { SimDisk } from '../../src/sim/sim-storage.js';
 import { crc32 } from '../../src/util/checksum.js';
 import { bytes } from './harness.js';
+import { ModelStorage } from './model-storage.js';
 
 const config = validateRaftConfig({ election_ticks: 10, heartbeat_ticks: 2 });
 
 /** Nodes hosting many groups, with instant durable storage and a perfect network unless cut. */
 class MultiCluster {
   readonly nodes = new Map<NodeId, MultiRaft>();
-  readonly disks = new Map<NodeId, SimDisk>();
+  readonly disks = new Map<NodeId, ModelStorage>();
   readonly down = new Set<NodeId>();
   inflight: WireMessage[] = [];
   sent: WireMessage[] = [];
@@ -25,7 +25,7 @@ class MultiCluster {
   ) {
     const prng = new Prng(5);
     for (const id of ids) {
-      const disk = new SimDisk();
+      const disk = new ModelStorage();
       const multi = new MultiRaft({ id, config, prng: prng.fork(), checksum: crc32 });
       for (let g = 0; g < groups; g++) {
         const state = initialGroupState({ voters: [...ids], learners: [] });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Entry, SnapshotMeta } from '../../src/raft/types.js';
-import { type LogView, SafetyChecker, Violation } from '../../src/sim/checkers.js';
+import { type LogView, SafetyChecker, StateDigests, Violation } from '../../src/sim/checkers.js';
 import { SimStateMachine } from '../../src/sim/state-machine.js';
 
 const e = (index: number, term: number, data = `${index}@${term}`): Entry => ({
@@ -74,11 +74,14 @@ describe('SafetyChecker', () => {
 
   it('pitfall – applied index is saved atomically with the state it describes', () => {
     const sm = new SimStateMachine();
-    sm.apply(e(1, 1, ''));
-    sm.apply({ index: 2, term: 1, type: 'normal', data: new TextEncoder().encode('["op","put","k","v"]') });
-    const restored = SimStateMachine.restore(sm.snapshot());
+    sm.advance(1);
+    sm.apply(new TextEncoder().encode('["op","put","k","v"]'));
+    sm.advance(2);
+    const restored = new SimStateMachine();
+    restored.restore(sm.snapshot());
     expect(restored.applied).toBe(2);
     expect(restored.kv.get('k')).toBe('v');
+    expect(restored.digest()).toBe(sm.digest());
     const c = new SafetyChecker();
     const meta = (index: number): SnapshotMeta => ({
       index,
@@ -89,5 +92,33 @@ describe('SafetyChecker', () => {
     expect(caught(() => c.snapshotInstalled(0, 'a', meta(2), restored.applied))).toBeNull();
     // A snapshot labelled with an index its state does not describe is caught.
     expect(caught(() => c.snapshotInstalled(0, 'b', meta(3), restored.applied))).toBe('snapshot_atomicity');
+  });
+});
+
+describe('state digests', () => {
+  it('digests – replicas holding different states at the same applied index are caught', () => {
+    const a = new SimStateMachine();
+    const b = new SimStateMachine();
+    a.apply(new TextEncoder().encode('["x","put","k","1"]'));
+    b.apply(new TextEncoder().encode('["y","put","k","2"]'));
+    const d = new StateDigests();
+    d.record(0, 5, a.digest(), 'a');
+    expect(caught(() => d.record(0, 5, a.digest(), 'c'))).toBeNull();
+    expect(caught(() => d.record(0, 5, b.digest(), 'b'))).toBe('state_digest');
+  });
+
+  it('digests – the digest kept while applying equals the one recomputed after a restore', () => {
+    const sm = new SimStateMachine();
+    for (const [id, kind, key, value] of [
+      ['o1', 'put', 'k', 'a'],
+      ['o2', 'append', '', ''],
+      ['o3', 'put', 'k', 'b'],
+      ['o1', 'put', 'k', 'a'],
+    ]) {
+      sm.apply(new TextEncoder().encode(JSON.stringify([id, kind, key, value])));
+    }
+    const restored = new SimStateMachine();
+    restored.restore(sm.snapshot());
+    expect(restored.digest()).toBe(sm.digest());
   });
 });

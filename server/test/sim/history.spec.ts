@@ -55,3 +55,17 @@ describe('checkHistory', () => {
     expect(checker(() => checkHistory([w1, w2, fresh], new Map()))).toBeNull();
   });
 });
+
+describe('checkHistory – monotonic reads and inconclusive searches', () => {
+  it('history – a log read that sees less than a read completed before it began is caught', () => {
+    const a = op('append', { id: 'a1', acked: true, invoke: 0, complete: 1, result: 0 });
+    const b = op('append', { id: 'a2', invoke: 0, result: 1 });
+    const r1 = op('read_log', { acked: true, invoke: 2, complete: 3, result: 2 });
+    const r2 = op('read_log', { acked: true, invoke: 4, complete: 5, result: 1 });
+    expect(checker(() => checkHistory([a, b, r1, r2], new Map([[0, [['a1', 'a2']]]])))).toBe(
+      'monotonic_reads',
+    );
+    const r3 = op('read_log', { acked: true, invoke: 4, complete: 5, result: 2 });
+    expect(checker(() => checkHistory([a, b, r1, r3], new Map([[0, [['a1', 'a2']]]])))).toBeNull();
+  });
+});

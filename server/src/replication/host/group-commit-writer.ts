@@ -49,6 +49,13 @@ export class GroupCommitWriter {
     if (!this.writing) this.flush();
   }
 
+  /** Queues a write that no `Ready` carries (a new replica's id), in order with the rest. */
+  submitWrite(write: GroupWrite): void {
+    if (this.failed || this.stopped) return;
+    this.queuedWrites.push(write);
+    if (!this.writing) this.flush();
+  }
+
   /** Nothing queued and nothing in flight. */
   idle(): boolean {
     return !this.writing && this.queuedWrites.length === 0 && this.queuedAcks.length === 0;

@@ -28,7 +28,11 @@ export class PendingRequests {
   private readonly proposals = new Map<GroupId, Map<number, ProposalWaiter>>();
   private readonly reads = new Map<string, ReadWaiter>();
 
-  constructor(private readonly onCommitted?: (ms: number) => void) {}
+  constructor(
+    private readonly onCommitted?: (ms: number) => void,
+    /** Test-only bug switch: answer a proposal with whatever entry applies at its index. */
+    private readonly matchByIndexOnly = false,
+  ) {}
 
   /** Waits for the entry proposed at (index, term) to apply here; resolves with what the state machine returned. */
   addProposal(group: GroupId, index: number, term: number, now: number, deadline: number): Promise<unknown> {
@@ -55,7 +59,7 @@ export class PendingRequests {
     const w = byIndex?.get(index);
     if (!w || !byIndex) return;
     byIndex.delete(index);
-    if (w.term === term) {
+    if (w.term === term || this.matchByIndexOnly) {
       this.onCommitted?.(now - w.startedAt);
       w.resolve(result);
     } else {

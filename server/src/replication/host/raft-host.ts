@@ -21,6 +21,7 @@ import {
 import { crc32 } from '../../util/checksum.js';
 import { fromRaftError, ReplicationError } from '../errors.js';
 import type { RaftMetrics } from '../metrics.js';
+import { nodeOfReplica } from '../replica-id.js';
 import type { Replicator } from '../replicator.js';
 import { every, type Runtime, systemRuntime } from '../runtime.js';
 import type { GroupWrite, PersistedGroup, RaftStorage } from '../storage/raft-storage.js';
@@ -29,8 +30,9 @@ import { PendingRequests } from './pending-requests.js';
 import { SnapshotScheduler } from './snapshot-scheduler.js';
 import type { GroupStateMachine } from './state-machine.js';
 
-/** Sends Raft messages to peers; the node link in production. */
+/** Sends Raft messages to peer nodes; the node link in production. */
 export interface MessageSender {
+  /** `to` is the node (a message's replica ids are inside it). */
   send(to: NodeId, message: WireMessage): boolean;
 }
 
@@ -108,6 +110,12 @@ export class RaftHost implements Replicator {
   private readonly writer: GroupCommitWriter;
   private readonly snapshots: SnapshotScheduler;
   private readCounter = 0;
+  /**
+   * Read contexts are unique to this process: a leader's answer to a read a
+   * previous run of this node asked for may still arrive, and must not serve
+   * a new read that happens to reuse its context (with an older index).
+   */
+  private readonly readPrefix: string;
   private scheduled = false;
   private ticks = 0;
   private cancelTicker: (() => void) | undefined;
@@ -121,12 +129,14 @@ export class RaftHost implements Replicator {
     this.checksum = checksum;
     this.core = new MultiRaft({
       id: o.nodeId,
+      nodeOf: nodeOfReplica,
       config: o.config,
       prng: new Prng(o.seed ?? Math.floor(this.runtime.random() * 2 ** 32)),
       checksum,
       ...(o.bugs && { bugs: o.bugs }),
     });
-    this.pending = new PendingRequests((ms) => o.metrics?.committed(ms / 1000));
+    this.readPrefix = `${o.nodeId}:${Math.floor(this.runtime.random() * 2 ** 48).toString(36)}`;
+    this.pending = new PendingRequests((ms) => o.metrics?.committed(ms / 1000), o.bugs?.ack_matched_by_index);
     this.writer = new GroupCommitWriter({
       storage: o.storage,
       runtime: this.runtime,
@@ -161,6 +171,7 @@ export class RaftHost implements Replicator {
         this.core.createGroup(group, {
           storage: { hard_state: p.hardState ?? null, snapshot: p.snapshot ?? null, entries: p.entries },
           applied,
+          ...(p.replica !== undefined && { replica: p.replica }),
         }),
       );
       this.track(group, machine, applied, p);
@@ -242,7 +253,7 @@ export class RaftHost implements Replicator {
   readBarrier(group: GroupId): Promise<void> {
     const refused = this.refusal(group);
     if (refused) return Promise.reject(refused);
-    const ctx = `${this.o.nodeId}:${++this.readCounter}`;
+    const ctx = `${this.readPrefix}:${++this.readCounter}`;
     const res = this.core.readIndex(group, ctx);
     if (!res.ok) return Promise.reject(fromRaftError(group, res.error));
     this.schedule();
@@ -276,19 +287,22 @@ export class RaftHost implements Replicator {
   }
 
   /**
-   * Creates an empty replica of a group this node is being added to. It waits
-   * for a snapshot from the leader before it votes. If the group was removed
-   * from this node before, the new replica starts above every term the old one
-   * reached (its tombstone), so it can never vote twice in a term.
+   * Creates an empty replica of a group this node is being added to, as
+   * `replica` (`replicaId(node, …)`: an id never used in the group before, so
+   * it can never be taken for an earlier replica of this node). It waits for a
+   * snapshot from the leader before it votes. If the group was removed from
+   * this node before, the new replica also starts above every term the old one
+   * reached (its tombstone). The id is recorded before anything else of it.
    */
-  addReplica(group: GroupId): void {
+  addReplica(group: GroupId, replica: NodeId): void {
     const refused = this.stopped || this.stopping || this.failed;
     if (refused) throw new ReplicationError('stopping', group, 'node is not running');
     if (this.core.hasGroup(group)) return;
     const tombstone = this.o.storage.tombstone(group);
+    this.writer.submitWrite({ group, replica });
     this.check(
       group,
-      this.core.createGroup(group, tombstone === undefined ? {} : { min_term: tombstone + 1 }),
+      this.core.createGroup(group, { replica, ...(tombstone !== undefined && { min_term: tombstone + 1 }) }),
     );
     this.track(group, this.o.machine(group), 0);
     this.schedule();
@@ -339,12 +353,19 @@ export class RaftHost implements Replicator {
     return this.core.hasGroup(group);
   }
 
+  /** The replica leading the group, as this node knows it (`nodeOfReplica` gives its node). */
   leaderOf(group: GroupId): NodeId | null {
     return this.leaders.get(group) ?? null;
   }
 
   isLeader(group: GroupId): boolean {
-    return this.leaders.get(group) === this.o.nodeId;
+    const lead = this.leaders.get(group);
+    return lead !== undefined && lead !== null && lead === this.core.node(group)?.id;
+  }
+
+  /** This node's replica id in the group. */
+  replicaOf(group: GroupId): NodeId | undefined {
+    return this.core.node(group)?.id;
   }
 
   status(group: GroupId): RaftStatus | undefined {
@@ -431,7 +452,7 @@ export class RaftHost implements Replicator {
     const observer = this.o.observer;
     if (observer?.ready) for (const r of readies) observer.ready(r, this.core.node(r.group)!);
     this.writer.submit(readies);
-    if (this.o.sender) for (const m of messages) this.o.sender.send(m.to, m);
+    if (this.o.sender) for (const m of messages) this.o.sender.send(nodeOfReplica(m.to), m);
     for (const r of readies) this.applyReady(r);
     if (this.core.hasReady()) this.schedule();
   }

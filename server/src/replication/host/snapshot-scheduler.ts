@@ -45,7 +45,8 @@ export class SnapshotScheduler {
   /** Captures the group's state now (at `index`, its applied index) and encodes it in the background. */
   start(group: GroupId, index: number, machine: GroupStateMachine): void {
     if (this.jobs.has(group)) return;
-    const steps = machine.snapshotEncoder?.() ?? { step: () => machine.snapshot() };
+    // Without an encoder, the state is encoded at once: later steps would see entries applied after `index`.
+    const steps = machine.snapshotEncoder?.() ?? eager(machine.snapshot());
     this.jobs.set(group, { index, steps, data: undefined, crc: 0, checked: 0 });
     this.schedule();
   }
@@ -107,4 +108,8 @@ export class SnapshotScheduler {
     }
     return true;
   }
+}
+
+function eager(data: Uint8Array): SnapshotSteps {
+  return { step: () => data };
 }

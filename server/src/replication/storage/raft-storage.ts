@@ -1,4 +1,4 @@
-import type { Entry, GroupId, HardState, Snapshot, SnapshotWriteMode } from '../../raft/index.js';
+import type { Entry, GroupId, HardState, NodeId, Snapshot, SnapshotWriteMode } from '../../raft/index.js';
 
 /**
  * Durable Raft state of every group on a node, as the driver (`RaftHost`)
@@ -10,10 +10,14 @@ export interface PersistedGroup {
   readonly snapshot: Snapshot | undefined;
   /** Entries after the snapshot, in index order, contiguous. */
   readonly entries: readonly Entry[];
+  /** This node's replica id in the group, when it is not the node's own id (a replica added later). */
+  readonly replica?: NodeId;
 }
 
 export interface GroupWrite {
   readonly group: GroupId;
+  /** Records this node's replica id in the group (a replica being added), before anything else of it. */
+  readonly replica?: NodeId;
   /**
    * `install`: a snapshot received from a leader replaces the whole log.
    * `compact`: a snapshot of the local state machine; entries up to its index

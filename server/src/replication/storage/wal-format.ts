@@ -26,6 +26,7 @@ export const REC_ENTRIES = 1;
 export const REC_HARD_STATE = 2;
 export const REC_SNAPSHOT = 3;
 export const REC_REMOVE = 4;
+export const REC_REPLICA = 5;
 export const MODE_INSTALL = 0;
 export const MODE_COMPACT = 1;
 
@@ -53,7 +54,8 @@ export type SnapshotRecord = [
 ];
 /** `term` (the tombstone) is absent in version-1 segments. */
 export type RemoveRecord = [typeof REC_REMOVE, group: number, term?: number];
-export type WalRecord = EntriesRecord | HardStateRecord | SnapshotRecord | RemoveRecord;
+export type ReplicaRecord = [typeof REC_REPLICA, group: number, replica: string];
+export type WalRecord = EntriesRecord | HardStateRecord | SnapshotRecord | RemoveRecord | ReplicaRecord;
 
 const packr = plainPackr();
 

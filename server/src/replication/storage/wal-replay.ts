@@ -4,6 +4,7 @@ import {
   REC_ENTRIES,
   REC_HARD_STATE,
   REC_REMOVE,
+  REC_REPLICA,
   REC_SNAPSHOT,
   type ScannedFrame,
   type SnapshotRecord,
@@ -30,6 +31,7 @@ export interface ReplayedGroup {
   /** Index of the first entry after the snapshot, and of the last one (snapshot index when empty). */
   first: number;
   last: number;
+  replica: string | undefined;
 }
 
 export interface ReplayedSegment {
@@ -89,6 +91,7 @@ export function replay(segments: readonly ReplayedSegment[]): Replayed {
     }
   }
   const out: Replayed = { groups: new Map(), tombstones: new Map(), maxIndex: [] };
+  // (Tombstones are kept until the group has durable state again: see the end.)
   position = 0;
   for (const segment of segments) {
     const maxIndex = new Map<number, number>();
@@ -103,6 +106,9 @@ export function replay(segments: readonly ReplayedSegment[]): Replayed {
       }
     }
   }
+  // A removed group's tombstone stands until its new replica has a hard state or snapshot: one that
+  // only recorded its id is not a group yet, and without the tombstone the node could found it anew.
+  for (const [group, g] of out.groups) if (g.hard || g.snap) out.tombstones.delete(group);
   return out;
 }
 
@@ -118,10 +124,16 @@ function apply(
     out.tombstones.set(group, rec[2] ?? 0);
     return undefined;
   }
-  out.tombstones.delete(group);
   let state = out.groups.get(group);
   if (!state) {
-    state = { hard: undefined, snap: undefined, entries: [], first: floor + 1, last: floor };
+    state = {
+      hard: undefined,
+      snap: undefined,
+      entries: [],
+      first: floor + 1,
+      last: floor,
+      replica: undefined,
+    };
     out.groups.set(group, state);
   }
   const entries = state.entries;
@@ -146,6 +158,9 @@ function apply(
     }
     case REC_HARD_STATE:
       state.hard = { term: rec[2], vote: rec[3], commit: rec[4] };
+      return undefined;
+    case REC_REPLICA:
+      state.replica = rec[2];
       return undefined;
     case REC_SNAPSHOT: {
       const snap = snapshotRef(rec);

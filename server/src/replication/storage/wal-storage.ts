@@ -11,6 +11,7 @@ import {
   REC_ENTRIES,
   REC_HARD_STATE,
   REC_REMOVE,
+  REC_REPLICA,
   REC_SNAPSHOT,
   type ScannedFrame,
   SEGMENT_MAGIC,
@@ -65,6 +66,8 @@ interface GroupState {
   last: number;
   /** Only during recovery, until `load()` hands them out. */
   entries: PersistedGroup['entries'] | undefined;
+  /** This node's replica id in the group, if not the node's own (see `GroupWrite.replica`). */
+  replica: string | undefined;
 }
 
 interface Segment {
@@ -226,6 +229,7 @@ export class WalRaftStorage implements RaftStorage {
         first: g.first,
         last: g.last,
         entries: g.entries,
+        replica: g.replica,
       });
     }
     for (const [group, term] of replayed.tombstones) this.tombstones.set(group, term);
@@ -282,7 +286,8 @@ export class WalRaftStorage implements RaftStorage {
     const s = this.stateOf(group);
     const entries = s.entries ?? [];
     s.entries = undefined;
-    if (!s.snap) return { hardState: s.hard, snapshot: undefined, entries };
+    const replica = s.replica !== undefined ? { replica: s.replica } : {};
+    if (!s.snap) return { hardState: s.hard, snapshot: undefined, entries, ...replica };
     const { index, term, voters, learners, file, checksum, size } = s.snap;
     const path = joinPath(this.snapDir, file);
     let data: Uint8Array;
@@ -306,6 +311,7 @@ export class WalRaftStorage implements RaftStorage {
       hardState: s.hard,
       snapshot: { meta: { index, term, conf: { voters, learners }, checksum: checksum ?? actual }, data },
       entries,
+      ...replica,
     };
   }
 
@@ -320,6 +326,7 @@ export class WalRaftStorage implements RaftStorage {
         first: 1,
         last: 0,
         entries: undefined,
+        replica: undefined,
       };
       this.groupsState.set(group, s);
     }
@@ -393,6 +400,10 @@ export class WalRaftStorage implements RaftStorage {
     const s = this.stateOf(w.group);
     let first = s.first;
     let last = s.last;
+    if (w.replica !== undefined) {
+      s.replica = w.replica;
+      records.push([REC_REPLICA, w.group, w.replica]);
+    }
     if (w.snapshot) {
       const { snapshot, mode } = w.snapshot;
       const { index, term, conf, checksum } = snapshot.meta;
@@ -519,6 +530,9 @@ export class WalRaftStorage implements RaftStorage {
       if (!s?.durableHard && !s?.durableSnap) out.push([REC_REMOVE, group, term]);
     }
     for (const [group, s] of this.groupsState) {
+      // Written before the group's other state, so durable whenever that is.
+      if (s.replica !== undefined && (s.durableSnap || s.durableHard))
+        out.push([REC_REPLICA, group, s.replica]);
       if (s.durableSnap) out.push(snapshotRecord(group, MODE_COMPACT, s.durableSnap));
       if (s.durableHard) {
         const h = s.durableHard;

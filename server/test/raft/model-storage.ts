@@ -1,5 +1,5 @@
-import type { PersistedState } from '../raft/raft-node.js';
-import type { Entry, GroupId, HardState, PersistAck, Ready, Snapshot } from '../raft/types.js';
+import type { PersistedState } from '../../src/raft/raft-node.js';
+import type { Entry, GroupId, HardState, PersistAck, Ready, Snapshot } from '../../src/raft/types.js';
 
 /** What one group's write asks of the disk (the persistence part of a Ready). */
 interface GroupWrite {
@@ -23,11 +23,13 @@ interface DurableGroup {
 }
 
 /**
- * One node's disk. A write is first "written" (in the page cache) and becomes
+ * The storage contract of the Raft core as an in-memory model, for transcript
+ * tests that drive replicas by hand: a write is first "written" and becomes
  * durable later, in issue order; a crash throws away everything not yet
- * durable. Each write is atomic, like one storage transaction.
+ * durable. Each write is atomic. (The simulator runs the real write-ahead log
+ * on a simulated disk instead.)
  */
-export class SimDisk {
+export class ModelStorage {
   private readonly durable = new Map<GroupId, DurableGroup>();
   private readonly tombstones = new Map<GroupId, number>();
   private pending: PendingWrite[] = [];

@@ -1,0 +1,18 @@
+import type { NodeId } from '../raft/index.js';
+
+/**
+ * Replica ids. A node's founding replicas use the node's own id; a replica
+ * added to a group later gets `<node>/<unique>`, an id the group has never
+ * seen, so a node that leaves a group and comes back can never be taken for
+ * the replica it was (which may have voted, or acknowledged entries, that the
+ * new one does not hold). Node names cannot contain `/`.
+ */
+export function replicaId(node: NodeId, unique: string | number): NodeId {
+  return `${node}/${unique}`;
+}
+
+/** The node a replica lives on. */
+export function nodeOfReplica(replica: NodeId): NodeId {
+  const at = replica.indexOf('/');
+  return at < 0 ? replica : replica.slice(0, at);
+}

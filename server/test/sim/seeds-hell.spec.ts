@@ -1,0 +1,4 @@
+import { seedBatch } from './seed-batch.js';
+
+// The hell profile (see src/sim/scenario.ts): seeds 1..400, one file per profile so profiles run in parallel.
+seedBatch('hell', 1, 400);
