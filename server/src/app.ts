@@ -79,7 +79,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerRequestObservability(app, options.metrics, options.logger.isLevelEnabled('debug'));
 
   await registerDocs(app, buildOpenApiDocument());
-  registerHealth(app, () => options.service.notReadyReason());
+  registerHealth(app, {
+    notReadyReason: () => options.service.notReadyReason(),
+    notLiveReason: () => options.service.notLiveReason(),
+  });
   registerMetricsRoute(app, options.metrics);
 
   const signer = new TokenSigner(options.tokenSecret, options.apiKey);

@@ -200,6 +200,11 @@ export class ContextNode implements ContextService {
   notReadyReason(): string | undefined {
     return this.o.replicator.notReadyReason();
   }
+
+  notLiveReason(): string | undefined {
+    const failure = this.o.replicator.failure();
+    return failure && `storage failed (${failure.message}); restart the node`;
+  }
 }
 
 function unwrap<T>(result: CommandResult<T>): T {

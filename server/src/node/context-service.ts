@@ -37,4 +37,6 @@ export interface ContextService {
   compact(id: string, input: { replacement: MessageInput[]; if_version?: number }): Promise<CompactResult>;
   /** Why the node is not ready, or undefined when it is. */
   notReadyReason(): string | undefined;
+  /** Why the node cannot recover without a restart (its storage failed), or undefined. */
+  notLiveReason(): string | undefined;
 }

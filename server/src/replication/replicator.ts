@@ -16,4 +16,6 @@ export interface Replicator {
   readBarrier(group: GroupId): Promise<void>;
   /** Why this node cannot serve yet, or undefined when every local group has a leader. */
   notReadyReason(): string | undefined;
+  /** The storage error that stopped this node for good (it must be restarted), if any. */
+  failure(): Error | undefined;
 }

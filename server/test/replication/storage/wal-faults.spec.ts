@@ -4,14 +4,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bugsForTesting } from '../../../src/raft/bugs.js';
 import type { Entry } from '../../../src/raft/index.js';
-import {
-  type AppendFile,
-  type FileSystem,
-  nodeFileSystem,
-} from '../../../src/replication/storage/file-system.js';
 import { WalCorruptionError, WalRaftStorage } from '../../../src/replication/storage/wal-storage.js';
 import { crc32 } from '../../../src/util/checksum.js';
 import { plainPackr } from '../../../src/util/msgpack.js';
+import { FaultyFs } from './faulty-fs.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -57,41 +53,6 @@ function flip(path: string, offset: number, mask = 0x10): void {
   const bytes = readFileSync(path);
   bytes[offset] = bytes[offset]! ^ mask;
   writeFileSync(path, bytes);
-}
-
-/** The real file system, with faults injected into appends. */
-class FaultyFs implements FileSystem {
-  /** Every write takes at most this many bytes (a short write). */
-  shortWriteBytes = Number.POSITIVE_INFINITY;
-  /** The next write to a segment takes `partial` bytes, then fails with `code`. */
-  failNext: { code: 'EIO' | 'ENOSPC'; partial: number } | undefined;
-  writes = 0;
-
-  mkdirp = nodeFileSystem.mkdirp;
-  list = nodeFileSystem.list;
-  readFile = nodeFileSystem.readFile;
-  rename = nodeFileSystem.rename;
-  remove = nodeFileSystem.remove;
-  syncDir = nodeFileSystem.syncDir;
-
-  async openAppend(path: string, options: { create: boolean; dsync: boolean }): Promise<AppendFile> {
-    const inner = await nodeFileSystem.openAppend(path, options);
-    return {
-      write: async (data) => {
-        this.writes++;
-        const fault = path.endsWith('.wal') ? this.failNext : undefined;
-        if (fault) {
-          this.failNext = undefined;
-          if (fault.partial > 0) await inner.write(data.subarray(0, fault.partial));
-          throw Object.assign(new Error(`${fault.code}: injected`), { code: fault.code });
-        }
-        return inner.write(data.subarray(0, Math.min(data.length, this.shortWriteBytes)));
-      },
-      sync: () => inner.sync(),
-      truncate: (size) => inner.truncate(size),
-      close: () => inner.close(),
-    };
-  }
 }
 
 describe('wal recovery – torn tails are cut, anything else stops start-up', () => {
