@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Runtime } from '../replication/runtime.js';
+import type { Runtime } from '../util/runtime.js';
 import { estimateBytes, FrameEncoder } from './frame-codec.js';
 
 export interface PeerAddress {

@@ -1,6 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { type Runtime, systemRuntime } from '../replication/runtime.js';
+import { type Runtime, systemRuntime } from '../util/runtime.js';
 import { FrameDecoder } from './frame-codec.js';
 import {
   DEFAULT_LINK_LIMITS,

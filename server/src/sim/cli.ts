@@ -23,6 +23,9 @@ interface CliArgs {
   jobs: number;
 }
 
+/** Trace lines printed for a failing seed (the whole trace with --verbose). */
+const TRACE_TAIL = 40;
+
 const USAGE =
   `usage: sim [--seed N] [--seeds K] [--profile ${[...Object.keys(PROFILES), 'all'].join('|')}] ` +
   `[--jobs J] [--bug NAME]... [--verbose]`;
@@ -125,6 +128,7 @@ async function main(): Promise<void> {
   let events = 0;
   let lastReport = started;
   const bugFlags = args.bugs.map((b) => ` --bug ${b}`).join('');
+  const failures: SeedJob[] = [];
   await runAll(work, args.jobs, (job, r) => {
     done++;
     events += r.stats.events;
@@ -135,6 +139,7 @@ async function main(): Promise<void> {
     }
     if (!r.ok) {
       failed++;
+      if (!args.verbose) failures.push(job);
       const f = r.failure!;
       console.log(
         `FAIL seed ${job.seed} (${job.profile}) [${f.checker}] at ${f.timeMs.toFixed(1)}ms: ${f.message.split('\n')[0]}`,
@@ -151,6 +156,12 @@ async function main(): Promise<void> {
     }
   });
   const secs = (performance.now() - started) / 1000;
+  // Runs are deterministic: replaying a failing seed with tracing on shows how it got there.
+  for (const job of failures.slice(0, 3)) {
+    const r = await runSeed(job.seed, { profile: job.profile, bugs: job.bugs, trace: true });
+    console.log(`\nseed ${job.seed} (${job.profile}), last ${TRACE_TAIL} events of its trace:`);
+    for (const line of r.trace.slice(-TRACE_TAIL)) console.log(`  ${line}`);
+  }
   console.log(
     `${work.length} seeds (${args.profiles.join(', ')}; ${args.seed}..${args.seed + args.seeds - 1}), ${failed} failed, ` +
       `${events} events in ${secs.toFixed(1)}s (${(work.length / secs).toFixed(1)} seeds/s, ${args.jobs} jobs)`,

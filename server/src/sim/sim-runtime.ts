@@ -1,5 +1,5 @@
 import type { Prng } from '../raft/prng.js';
-import type { Runtime } from '../replication/runtime.js';
+import type { Runtime } from '../util/runtime.js';
 
 /** What a process's clock needs from the simulation. */
 export interface Scheduler {

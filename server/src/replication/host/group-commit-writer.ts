@@ -1,5 +1,5 @@
 import type { PersistAck, Ready } from '../../raft/index.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../../util/runtime.js';
 import type { GroupWrite, RaftStorage } from '../storage/raft-storage.js';
 
 export interface GroupCommitWriterOptions {

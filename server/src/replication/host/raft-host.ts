@@ -19,11 +19,11 @@ import {
   type WireMessage,
 } from '../../raft/index.js';
 import { crc32 } from '../../util/checksum.js';
+import { every, type Runtime, systemRuntime } from '../../util/runtime.js';
 import { fromRaftError, ReplicationError } from '../errors.js';
 import type { RaftMetrics } from '../metrics.js';
 import { nodeOfReplica } from '../replica-id.js';
 import type { Replicator } from '../replicator.js';
-import { every, type Runtime, systemRuntime } from '../runtime.js';
 import type { GroupWrite, PersistedGroup, RaftStorage } from '../storage/raft-storage.js';
 import { GroupCommitWriter } from './group-commit-writer.js';
 import { PendingRequests } from './pending-requests.js';

@@ -1,5 +1,5 @@
 import type { Checksum, GroupId } from '../../raft/index.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../../util/runtime.js';
 import type { GroupStateMachine, SnapshotSteps } from './state-machine.js';
 
 export interface SnapshotSchedulerOptions {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SnapshotScheduler } from '../../../src/replication/host/snapshot-scheduler.js';
 import type { GroupStateMachine } from '../../../src/replication/host/state-machine.js';
-import type { Runtime } from '../../../src/replication/runtime.js';
 import { crc32 } from '../../../src/util/checksum.js';
+import type { Runtime } from '../../../src/util/runtime.js';
 
 /** A runtime whose `soon` callbacks run only when the test says, and whose clock it sets. */
 function manualRuntime() {

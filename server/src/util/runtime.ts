@@ -1,5 +1,5 @@
 /**
- * Time and scheduling as the replication layer sees them. Production passes
+ * Time and scheduling as the replication layer and the node link see them. Production passes
  * `systemRuntime`; the simulator passes virtual time, so the driver, storage
  * and node link it runs are the ones that ship.
  */
