@@ -6,8 +6,8 @@ import type { SimWorld } from './world.js';
 
 interface Move {
   phase: 'add' | 'promote' | 'remove' | 'destroy';
-  /** The replica to add: always a fresh id. */
-  readonly target: NodeId;
+  /** The replica to add: always a fresh id (a new one if this one was ever destroyed). */
+  target: NodeId;
   readonly victim: NodeId;
   /** Replacing a replica whose node lost its disk: the old replica lives nowhere any more. */
   readonly replacement: boolean;
@@ -31,6 +31,8 @@ export class MembershipController {
     string,
     { node: string; group: GroupId; epoch: number; durable: boolean }
   >();
+  /** Replica ids destroyed once: never proposed or created again (ids are never reused). */
+  private readonly dead = new Set<NodeId>();
   private replicas = 0;
 
   constructor(private readonly w: SimWorld) {}
@@ -151,6 +153,17 @@ export class MembershipController {
       // The target's node lost its disk meanwhile; a replacement move takes over.
       this.moves.delete(g);
       return;
+    }
+    if (this.dead.has(move.target)) {
+      // Its replica was destroyed before its addition committed (see `reconcile`): add a new one instead.
+      if (isMember(conf, move.target)) return;
+      const node = this.nodeOf(move.target);
+      if (!node) {
+        this.moves.delete(g);
+        return;
+      }
+      move.target = this.freshReplica(node);
+      move.phase = 'add';
     }
     const backOnto = nodeNameOf(move.target) === nodeNameOf(move.victim);
     switch (move.phase) {
@@ -279,6 +292,7 @@ export class MembershipController {
     if (proc.host.replicaOf(g) !== replica) return true;
     const entry = { node: node.name, group: g, epoch: proc.epoch, durable: false };
     this.destroys.set(key, entry);
+    this.dead.add(replica);
     proc.host.removeReplica(g, term).then(
       () => {
         if (node.proc === proc) entry.durable = true;
@@ -314,7 +328,7 @@ export class MembershipController {
     for (const id of [...conf.voters, ...conf.learners]) {
       const node = this.nodeOf(id);
       // Founding replicas (the node's own id) are founded again by their node at every start.
-      if (!id.includes('/') || !node?.proc?.up || node.id !== nodeOfReplica(id)) continue;
+      if (!id.includes('/') || this.dead.has(id) || !node?.proc?.up || node.id !== nodeOfReplica(id)) continue;
       const host = node.proc.host;
       if (host.hosts(g) || host.failure() || !this.addable(g, node)) continue;
       host.addReplica(g, id);
@@ -322,6 +336,9 @@ export class MembershipController {
     }
     if (status.conf_index > status.commit) return;
     const move = this.moves.get(g);
+    // A learner whose replica was destroyed before its addition committed is taken out again.
+    const dead = conf.learners.find((id) => this.dead.has(id));
+    if (dead !== undefined) this.submit(l.proc, g, { type: 'remove', node: dead });
     for (const n of this.w.nodes) {
       const replica = n.proc?.up ? n.proc.host.replicaOf(g) : undefined;
       if (replica === undefined || isMember(conf, replica)) continue;

@@ -1,21 +1,22 @@
 import { type BugName, type BugSwitches, bugsForTesting } from '../raft/bugs.js';
 import { isMember } from '../raft/conf.js';
 import { type RaftConfig, validateRaftConfig } from '../raft/config.js';
-import type { GroupId, NodeId, RaftNode, Ready, WireMessage } from '../raft/index.js';
+import type { GroupId, NodeId, WireMessage } from '../raft/index.js';
 import { Prng } from '../raft/prng.js';
-import type { HostObserver } from '../replication/host/raft-host.js';
 import { nodeOfReplica } from '../replication/replica-id.js';
 import { WalCorruptionError } from '../replication/storage/wal-storage.js';
 import { type CheckerName, SafetyChecker, StateDigests, Violation } from './checkers.js';
 import { Clients } from './clients.js';
 import { EventQueue } from './event-queue.js';
+import { FaultInjector } from './faults.js';
 import { checkHistory } from './history.js';
 import { MembershipController } from './membership.js';
+import { type ObservedWorld, RunObserver } from './observer.js';
 import { describeScenario, type Scenario, scenarioFor } from './scenario.js';
 import { NO_DISK_FAULTS, SimDisk } from './sim-disk.js';
 import { CALM_NETWORK, SimNetwork } from './sim-network.js';
 import { type ProcessOptions, SimNode, type SimProcess } from './sim-node.js';
-import { emptyStats, type SimStats, type SimWorld } from './world.js';
+import { emptyStats, type SimStats } from './world.js';
 
 export type { SimStats } from './world.js';
 
@@ -69,7 +70,7 @@ const drained = () => new Promise<void>((resolve) => process.nextTick(resolve));
  * decides everything: delays, every fault (network, disk, clock, process),
  * client behaviour and membership changes. A failing seed replays exactly.
  */
-export class Simulation implements SimWorld {
+export class Simulation implements ObservedWorld {
   readonly seed: number;
   readonly profile: string;
   readonly scenario: Scenario;
@@ -77,7 +78,9 @@ export class Simulation implements SimWorld {
   readonly nodes: SimNode[] = [];
   readonly stats: SimStats = emptyStats();
   private readonly queue = new EventQueue<SimEvent>();
-  private readonly network: SimNetwork;
+  readonly network: SimNetwork;
+  private readonly faults: FaultInjector;
+  private readonly observer: RunObserver;
   private readonly checker = new SafetyChecker();
   private readonly digests = new StateDigests();
   private readonly clients: Clients;
@@ -90,8 +93,7 @@ export class Simulation implements SimWorld {
   private faulty = true;
   private failure: Violation | undefined;
   private done = false;
-  /** The one node whose disk flips bits and gets wiped (a group survives one lost replica at a time). */
-  private readonly flaky: number;
+  readonly flaky: number;
 
   constructor(options: SimOptions) {
     this.seed = options.seed;
@@ -104,6 +106,8 @@ export class Simulation implements SimWorld {
     this.network = new SimNetwork(this.prng.fork(), this.scenario.network, this, 64 * 1024 * 1024);
     this.clients = new Clients(this);
     this.membership = new MembershipController(this);
+    this.faults = new FaultInjector(this);
+    this.observer = new RunObserver(this, this.checker, this.digests);
     this.flaky = this.prng.int(this.scenario.nodes);
   }
 
@@ -264,7 +268,7 @@ export class Simulation implements SimWorld {
     }
   }
 
-  private shuffled<T>(items: readonly T[]): T[] {
+  shuffled<T>(items: readonly T[]): T[] {
     const out = items.slice();
     for (let i = out.length - 1; i > 0; i--) {
       const j = this.prng.int(i + 1);
@@ -287,8 +291,8 @@ export class Simulation implements SimWorld {
       bugs: this.bugs,
       bootstrap,
       initialVoters: voters,
-      observer: (node, proc) => this.observer(node, proc),
-      onSend: (node, m) => this.sent(node, m),
+      observer: (node, proc) => this.observer.host(node, proc),
+      onSend: (node, m) => this.observer.sent(node, m),
       onDurabilityViolation: (message) => this.violation('durability', message),
     };
   }
@@ -353,7 +357,7 @@ export class Simulation implements SimWorld {
   }
 
   /** Crashes the node now and restarts it after a while. */
-  private crashAndRestart(n: SimNode, downMs?: number): void {
+  crashAndRestart(n: SimNode, downMs?: number): void {
     if (!n.proc?.up) return;
     this.crash(n);
     const s = this.scenario;
@@ -370,7 +374,7 @@ export class Simulation implements SimWorld {
   }
 
   /** The node's disk is lost: it comes back empty, as a new replica, and is added back by the controller. */
-  private rebuild(n: SimNode): void {
+  rebuild(n: SimNode): void {
     if (n.proc) n.crash(this.network);
     this.countFaults(n.disk);
     n.wipe();
@@ -385,7 +389,7 @@ export class Simulation implements SimWorld {
    * configuration that names no lost replica. (A group survives one lost
    * replica at a time, not two.)
    */
-  private lossAllowed(): boolean {
+  lossAllowed(): boolean {
     if (!this.faulty || this.nodes.some((n) => !n.proc?.up)) return false;
     if (this.membership.moving() || this.lossUnrepaired()) return false;
     for (let g = 0; g < this.scenario.groups; g++) {
@@ -407,191 +411,20 @@ export class Simulation implements SimWorld {
   }
 
   // ---------------------------------------------------------------------------
-  // What the host tells the checkers
-
-  private observer(node: SimNode, proc: SimProcess): HostObserver {
-    // Checkers know replicas by their ids, which are never reused.
-    const id = (g: GroupId) => proc.host.replicaOf(g) ?? node.id;
-    return {
-      started: (g, replica, stored) => {
-        const sm = proc.machines.get(g)!;
-        const snapIndex = stored?.snapshot?.meta.index ?? 0;
-        if (stored?.snapshot && sm.applied !== snapIndex) {
-          this.violation(
-            'snapshot_atomicity',
-            `${replica.id} group ${g}: stored snapshot ${snapIndex} holds state applied to ${sm.applied}`,
-          );
-        }
-        this.checker.replicaStarted(
-          g,
-          replica.id,
-          replica.committed,
-          replica.applied,
-          stored?.hardState?.commit ?? 0,
-        );
-        if (stored?.snapshot) this.digests.record(g, snapIndex, sm.digest(), replica.id);
-      },
-      ready: (r, replica) => {
-        this.observeReady(node, proc, r, replica);
-      },
-      applied: (g, e) => {
-        const sm = proc.machines.get(g)!;
-        sm.advance(e.index);
-        this.checker.applied(g, id(g), e);
-        if (e.index % 4 === 0) this.digests.record(g, e.index, sm.digest(), id(g));
-      },
-      restored: (g, snapshot) => {
-        const sm = proc.machines.get(g)!;
-        this.checker.snapshotInstalled(g, id(g), snapshot.meta, sm.applied);
-        this.digests.record(g, snapshot.meta.index, sm.digest(), id(g));
-        this.stats.snapshotsInstalled++;
-        this.trace(`${id(g)} group ${g} installed snapshot ${snapshot.meta.index}@${snapshot.meta.term}`);
-      },
-    };
-  }
-
-  /** Safety checks on what a replica just decided, and faults aimed at the worst moments. */
-  private observeReady(node: SimNode, proc: SimProcess, r: Ready, replica: RaftNode): void {
-    const g = r.group;
-    const s = this.scenario;
-    const id = replica.id;
-    if (r.soft_state?.role === 'leader') {
-      this.trace(`${id} group ${g} leader at term ${r.soft_state.term}`);
-      this.checker.leaderElected(g, id, r.soft_state.term, replica);
-      if (this.faulty && this.prng.chance(s.leaderCrashRate)) {
-        this.at(this.time + this.prng.float() * 30, () => this.crashAndRestart(node));
-      }
-      if (this.faulty && this.prng.chance(s.leaderIsolateRate)) {
-        this.at(this.time + this.prng.float() * 2, () => this.isolate(node));
-      }
-    }
-    if (r.entries.length > 0) this.checker.entriesAppended(g, id, r.entries, replica);
-    if (r.snapshot?.mode === 'compact') this.stats.compactions++;
-    if (r.hard_state) {
-      this.checker.committed(g, id, r.hard_state.commit, r.hard_state.term, replica);
-      if (proc.host.isLeader(g) && this.faulty && this.prng.chance(s.commitIsolateRate)) this.isolate(node);
-    }
-    if (r.ack) this.stats.writes++;
-  }
-
-  /** Crashing right after a node promised something durable (granted a vote, acknowledged entries) is the worst moment. */
-  private sent(node: SimNode, m: WireMessage): void {
-    const promise = (m.type === 'vote_resp' || m.type === 'app_resp') && !m.reject;
-    if (
-      promise &&
-      this.faulty &&
-      this.scenario.promiseCrashRate > 0 &&
-      this.prng.chance(this.scenario.promiseCrashRate)
-    ) {
-      this.at(this.time + this.prng.float() * 3, () => this.crashAndRestart(node));
-    }
-  }
-
-  // ---------------------------------------------------------------------------
   // Faults
 
   private faultRound(): void {
     if (!this.faulty) return;
-    const s = this.scenario;
-    const p = this.prng;
-    const up = () => this.nodes.filter((n) => n.proc?.up);
-    if (p.chance(s.crashRate)) {
-      const alive = up();
-      if (alive.length > 0) this.crashAndRestart(p.pick(alive));
-    }
-    if (p.chance(s.powerLossRate)) {
-      const alive = up();
-      const count = p.chance(0.5) ? alive.length : Math.floor(this.nodes.length / 2) + 1;
-      const victims = this.shuffled(alive).slice(0, count);
-      this.trace(`power loss: ${victims.map((v) => v.id).join(',')}`);
-      for (const v of victims) this.crashAndRestart(v);
-    }
-    if (p.chance(s.partitionRate)) this.partitionRound();
-    else if (p.chance(0.1)) {
-      this.network.heal();
-      this.trace('network healed');
-    }
-    if (p.chance(s.connectionResetRate)) this.network.resetOne();
-    if (p.chance(s.pauseRate)) {
-      const alive = up();
-      if (alive.length > 0) {
-        const n = p.pick(alive);
-        n.pausedUntil = this.time + p.float() * s.pauseMaxMs;
-        this.stats.pauses++;
-        this.trace(`${n.id} paused until ${n.pausedUntil.toFixed(1)}ms`);
-      }
-    }
-    if (p.chance(s.diskFullRate)) {
-      const n = p.pick(this.nodes);
-      n.disk.capacity = n.disk.used() + p.int(512);
-      this.trace(`${n.name}: disk full`);
-      this.at(this.time + 50 + p.float() * 300, () => {
-        n.disk.capacity = Number.POSITIVE_INFINITY;
-      });
-    }
-    this.storageLossRound();
-    this.at(this.time + s.faultRoundMs, () => this.faultRound());
+    this.faults.round();
+    this.at(this.time + this.scenario.faultRoundMs, () => this.faultRound());
   }
 
-  /** Bit flips and wiped disks, on one node only and one loss at a time (a group survives one lost replica). */
-  private storageLossRound(): void {
-    const s = this.scenario;
-    const p = this.prng;
-    const n = this.nodes[this.flaky]!;
-    const allowed = this.lossAllowed();
-    n.disk.faults = { ...n.disk.faults, writtenBitFlip: allowed ? s.bitFlipWritten : 0 };
-    if (!allowed) return;
-    if (p.chance(s.bitFlipAtRest)) {
-      // Data at rest decays; the next recovery reads it.
-      const d = n.disk.flipAtRest();
-      if (d) this.trace(`${n.name}: bit flipped at rest in ${d.path} at ${d.offset}`);
-      this.crashAndRestart(n);
-    } else if (p.chance(s.wipeRate)) {
-      this.trace(`${n.id}: disk lost`);
-      this.rebuild(n);
-    }
-  }
-
-  private partitionRound(): void {
-    const p = this.prng;
-    this.stats.partitions++;
-    const ids = this.shuffled(this.nodes.map((n) => n.index));
-    const r = p.float();
-    if (p.chance(0.5)) this.network.heal();
-    if (r < 0.3) {
-      this.network.partition([[ids[0]!], ids.slice(1)]);
-      this.trace(`partition: ${this.nodes[ids[0]!]!.id} isolated`);
-    } else if (r < 0.6) {
-      const cut = 1 + p.int(ids.length - 1);
-      this.network.partition([ids.slice(0, cut), ids.slice(cut)]);
-      this.trace(`partition: ${ids.slice(0, cut).join(',')} | ${ids.slice(cut).join(',')}`);
-    } else {
-      const links = 1 + p.int(3);
-      for (let i = 0; i < links; i++) {
-        const a = p.pick(ids);
-        const b = p.pick(ids);
-        if (a !== b) {
-          this.network.blockOneWay(a, b);
-          this.trace(`partition: one-way ${this.nodes[a]!.id} -> ${this.nodes[b]!.id}`);
-        }
-      }
-    }
+  isolateNow(node: SimNode): void {
+    this.faults.isolate(node);
   }
 
   isolateSoon(node: SimNode): void {
-    this.at(this.time + this.prng.float() * 2, () => this.isolate(node));
-  }
-
-  /** Cuts a node off for a short while (targeted at leaders at critical moments). */
-  private isolate(n: SimNode): void {
-    if (!this.faulty) return;
-    const others = this.nodes.filter((x) => x !== n).map((x) => x.index);
-    this.network.partition([[n.index], others]);
-    this.stats.partitions++;
-    this.trace(`partition: leader ${n.id} isolated`);
-    this.at(this.time + 100 + this.prng.float() * 300, () => {
-      if (this.faulty) this.network.reconnect(n.index);
-    });
+    this.at(this.time + this.prng.float() * 2, () => this.faults.isolate(node));
   }
 
   /** A node whose storage failed (an injected disk error) is restarted, as a supervisor would; faults or not. */
