@@ -328,7 +328,8 @@ export class MembershipController {
     for (const id of [...conf.voters, ...conf.learners]) {
       const node = this.nodeOf(id);
       // Founding replicas (the node's own id) are founded again by their node at every start.
-      if (!id.includes('/') || this.dead.has(id) || !node?.proc?.up || node.id !== nodeOfReplica(id)) continue;
+      if (!id.includes('/') || this.dead.has(id) || !node?.proc?.up || node.id !== nodeOfReplica(id))
+        continue;
       const host = node.proc.host;
       if (host.hosts(g) || host.failure() || !this.addable(g, node)) continue;
       host.addReplica(g, id);
