@@ -4,8 +4,8 @@ import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { EstimatorSpecError } from './context/index.js';
 import { Metrics } from './metrics/metrics.js';
-import { LocalNode } from './node/local-node.js';
 import { resolveNodeName } from './node/node-identity.js';
+import { ServerNode } from './node/server-node.js';
 
 function exitWith(message: string, code = 2): never {
   process.stderr.write(`fastpaca: ${message}\n`);
@@ -32,9 +32,9 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.log_level, base: { node: nodeName } });
   const metrics = new Metrics({ nodeName });
 
-  let node: LocalNode;
+  let node: ServerNode;
   try {
-    node = await LocalNode.start({
+    node = await ServerNode.start({
       nodeName,
       dataDir: config.data_dir,
       tokenEstimator: config.token_estimator,

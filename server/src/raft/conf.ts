@@ -1,5 +1,5 @@
 import { assert } from './errors.js';
-import type { ConfChange, ConfChangeType, ConfState, NodeId } from './types.js';
+import type { ConfChange, ConfChangeType, ConfState, ReplicaId } from './types.js';
 
 /**
  * Membership: configurations, single-server changes and the history of
@@ -29,11 +29,11 @@ export function decodeConfChange(data: Uint8Array): ConfChange {
   return { type, node: decoder.decode(data.subarray(1)) };
 }
 
-export function isVoter(conf: ConfState, id: NodeId): boolean {
+export function isVoter(conf: ConfState, id: ReplicaId): boolean {
   return conf.voters.includes(id);
 }
 
-export function isMember(conf: ConfState, id: NodeId): boolean {
+export function isMember(conf: ConfState, id: ReplicaId): boolean {
   return conf.voters.includes(id) || conf.learners.includes(id);
 }
 

@@ -1,4 +1,4 @@
-import type { NodeId } from './types.js';
+import type { ReplicaId } from './types.js';
 
 /**
  * Operating errors of the Raft core: expected outcomes the caller handles (retry
@@ -31,10 +31,10 @@ export interface RaftError {
   readonly code: RaftErrorCode;
   readonly message: string;
   /** For `not_leader`: the leader this replica believes in, or null. */
-  readonly leader: NodeId | null;
+  readonly leader: ReplicaId | null;
 }
 
-export function raftError(code: RaftErrorCode, message: string, leader: NodeId | null = null): RaftError {
+export function raftError(code: RaftErrorCode, message: string, leader: ReplicaId | null = null): RaftError {
   return { code, message, leader };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The pure Raft core: single groups (`RaftNode`) and many groups per node
+ * The pure Raft core: single groups (`Replica`) and many groups per node
  * (`MultiRaft`). No I/O, no clock, no global randomness; see README.md for the
  * driver contract.
  */
@@ -31,8 +31,8 @@ export {
   type PersistedState,
   type ProgressStatus,
   type Proposed,
-  RaftNode,
-  type RaftNodeOptions,
   type RaftStatus,
-} from './raft-node.js';
+  Replica,
+  type ReplicaOptions,
+} from './replica.js';
 export type * from './types.js';

@@ -2,8 +2,17 @@ import type { BugSwitches } from './bugs.js';
 import type { RaftConfig } from './config.js';
 import { assert, fail, ok, type Result, raftError } from './errors.js';
 import type { Prng } from './prng.js';
-import { type PersistedState, type Proposed, RaftNode, type RaftStatus } from './raft-node.js';
-import type { Checksum, ConfChange, GroupId, Message, NodeId, PersistAck, Ready } from './types.js';
+import { type PersistedState, type Proposed, type RaftStatus, Replica } from './replica.js';
+import type {
+  Checksum,
+  ConfChange,
+  GroupId,
+  Message,
+  NodeId,
+  PersistAck,
+  Ready,
+  ReplicaId,
+} from './types.js';
 
 /**
  * One group's heartbeat inside a coalesced batch (leader → follower). `from`
@@ -14,8 +23,8 @@ export interface HeartbeatBeat {
   readonly term: number;
   readonly commit: number;
   readonly ctx: number;
-  readonly from?: NodeId;
-  readonly to?: NodeId;
+  readonly from?: ReplicaId;
+  readonly to?: ReplicaId;
 }
 
 /** One group's heartbeat answer inside a coalesced batch (follower → leader). */
@@ -23,8 +32,8 @@ export interface HeartbeatReply {
   readonly group: GroupId;
   readonly term: number;
   readonly ctx: number;
-  readonly from?: NodeId;
-  readonly to?: NodeId;
+  readonly from?: ReplicaId;
+  readonly to?: ReplicaId;
 }
 
 /**
@@ -49,7 +58,7 @@ export interface GroupInit {
    * added to a group gets an id never used in it before, so it can never be
    * taken for an earlier replica of the same node (see the README).
    */
-  readonly replica?: NodeId;
+  readonly replica?: ReplicaId;
   /** What storage holds for the group (omit for a brand-new, empty replica). */
   readonly storage?: PersistedState;
   readonly applied?: number;
@@ -67,7 +76,7 @@ export interface MultiReady {
 export interface MultiRaftOptions {
   readonly id: NodeId;
   /** The node a replica id lives on (default: the id itself); heartbeats are coalesced per node. */
-  readonly nodeOf?: (replica: NodeId) => NodeId;
+  readonly nodeOf?: (replica: ReplicaId) => NodeId;
   readonly config: RaftConfig;
   readonly prng: Prng;
   readonly checksum: Checksum;
@@ -82,12 +91,12 @@ export interface MultiRaftOptions {
  */
 export class MultiRaft {
   readonly id: NodeId;
-  private readonly nodeOf: (replica: NodeId) => NodeId;
+  private readonly nodeOf: (replica: ReplicaId) => NodeId;
   private readonly cfg: RaftConfig;
   private readonly prng: Prng;
   private readonly checksum: Checksum;
   private readonly bugs: BugSwitches | undefined;
-  private readonly nodes = new Map<GroupId, RaftNode>();
+  private readonly nodes = new Map<GroupId, Replica>();
   /** Groups touched since the last `ready()`; only they can have output. */
   private readonly dirty = new Set<GroupId>();
   private ticks = 0;
@@ -108,7 +117,7 @@ export class MultiRaft {
       return fail(raftError('group_exists', `group ${group} already exists on ${this.id}`));
     const replica = init.replica ?? this.id;
     assert(this.nodeOf(replica) === this.id, `replica ${replica} does not live on node ${this.id}`);
-    const node = new RaftNode({
+    const node = new Replica({
       id: replica,
       group,
       config: this.cfg,
@@ -147,7 +156,7 @@ export class MultiRaft {
   }
 
   /** For inspection (status, log reads); drive the group only through this class. */
-  node(group: GroupId): RaftNode | undefined {
+  node(group: GroupId): Replica | undefined {
     return this.nodes.get(group);
   }
 
@@ -234,7 +243,7 @@ export class MultiRaft {
     return this.with(group, (n) => n.readIndex(ctx));
   }
 
-  transferLeader(group: GroupId, to: NodeId): Result<void> {
+  transferLeader(group: GroupId, to: ReplicaId): Result<void> {
     return this.with(group, (n) => n.transferLeader(to));
   }
 
@@ -308,7 +317,7 @@ export class MultiRaft {
     return { readies, messages };
   }
 
-  private with<T>(group: GroupId, f: (n: RaftNode) => Result<T>): Result<T> {
+  private with<T>(group: GroupId, f: (n: Replica) => Result<T>): Result<T> {
     const node = this.nodes.get(group);
     if (!node) return fail(raftError('unknown_group', `group ${group} is not on ${this.id}`));
     this.dirty.add(group);

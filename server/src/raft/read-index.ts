@@ -1,10 +1,10 @@
 import { quorumSize } from './conf.js';
-import type { NodeId, ReadState } from './types.js';
+import type { ReadState, ReplicaId } from './types.js';
 
 /** A read the leader is confirming: `from` is this node or the follower that forwarded it. */
 interface PendingConfirm {
   readonly ctx: string;
-  readonly from: NodeId;
+  readonly from: ReplicaId;
   readonly index: number;
   readonly round: number;
 }
@@ -20,9 +20,9 @@ export class ReadIndexTracker {
   private confirming: PendingConfirm[] = [];
   private waitingApply: ReadState[] = [];
   /** Reads received before the leader committed an entry of its term. */
-  private deferred: { ctx: string; from: NodeId }[] = [];
+  private deferred: { ctx: string; from: ReplicaId }[] = [];
   private nextRound = 1;
-  private readonly acked = new Map<NodeId, number>();
+  private readonly acked = new Map<ReplicaId, number>();
 
   constructor(private readonly capacity: number) {}
 
@@ -42,17 +42,17 @@ export class ReadIndexTracker {
     this.nextRound = 1;
   }
 
-  defer(ctx: string, from: NodeId): void {
+  defer(ctx: string, from: ReplicaId): void {
     this.deferred.push({ ctx, from });
   }
 
-  takeDeferred(): { ctx: string; from: NodeId }[] {
+  takeDeferred(): { ctx: string; from: ReplicaId }[] {
     const out = this.deferred;
     this.deferred = [];
     return out;
   }
 
-  addConfirm(ctx: string, from: NodeId, index: number): void {
+  addConfirm(ctx: string, from: ReplicaId, index: number): void {
     this.confirming.push({ ctx, from, index, round: this.nextRound });
   }
 
@@ -71,14 +71,14 @@ export class ReadIndexTracker {
    * Records that `voter` answered heartbeat round `round`, and returns the reads
    * now confirmed by a quorum of `voters` (this node counts as having answered all).
    */
-  ack(voter: NodeId, round: number, self: NodeId, voters: readonly NodeId[]): PendingConfirm[] {
+  ack(voter: ReplicaId, round: number, self: ReplicaId, voters: readonly ReplicaId[]): PendingConfirm[] {
     if (round <= (this.acked.get(voter) ?? 0)) return [];
     this.acked.set(voter, round);
     return this.confirmed(self, voters);
   }
 
   /** Reads confirmed by a quorum (also used after a configuration change shrinks the quorum). */
-  confirmed(self: NodeId, voters: readonly NodeId[]): PendingConfirm[] {
+  confirmed(self: ReplicaId, voters: readonly ReplicaId[]): PendingConfirm[] {
     if (this.confirming.length === 0) return [];
     const rounds: number[] = [];
     for (const v of voters) rounds.push(v === self ? Number.MAX_SAFE_INTEGER : (this.acked.get(v) ?? 0));

@@ -4,7 +4,10 @@
  * ship and store these values without conversion.
  */
 
-/** A node (and a replica) is named by the node's name. */
+/** A replica of one group: what votes, leads and is named in configurations. */
+export type ReplicaId = string;
+
+/** A server process, which hosts one replica of each of many groups. */
 export type NodeId = string;
 
 /** Groups are numbered 0..65535; one node hosts many of them. */
@@ -24,13 +27,13 @@ export interface Entry {
 export interface HardState {
   readonly term: number;
   /** The candidate this node voted for in `term`, or null. */
-  readonly vote: NodeId | null;
+  readonly vote: ReplicaId | null;
   readonly commit: number;
 }
 
 export interface ConfState {
-  readonly voters: readonly NodeId[];
-  readonly learners: readonly NodeId[];
+  readonly voters: readonly ReplicaId[];
+  readonly learners: readonly ReplicaId[];
 }
 
 export interface SnapshotMeta {
@@ -61,13 +64,13 @@ export type ConfChangeType = 'add_learner' | 'promote' | 'remove';
 /** A single-server membership change, carried in a `conf_change` entry. */
 export interface ConfChange {
   readonly type: ConfChangeType;
-  readonly node: NodeId;
+  readonly node: ReplicaId;
 }
 
 interface MessageBase {
   readonly group: GroupId;
-  readonly from: NodeId;
-  readonly to: NodeId;
+  readonly from: ReplicaId;
+  readonly to: ReplicaId;
   /** The sender's term; 0 for the term-less read-index forwarding messages. */
   readonly term: number;
 }
@@ -188,7 +191,7 @@ export interface ReadState {
 }
 
 export interface SoftState {
-  readonly lead: NodeId | null;
+  readonly lead: ReplicaId | null;
   readonly role: Role;
   readonly term: number;
 }
@@ -203,7 +206,7 @@ export interface PersistAck {
   readonly seq: number;
   /** The hard state (term, vote) the write made durable. */
   readonly term: number;
-  readonly vote: NodeId | null;
+  readonly vote: ReplicaId | null;
   /** The log the write made durable ends at (log_index, log_term). */
   readonly log_index: number;
   readonly log_term: number;

@@ -1,4 +1,4 @@
-import type { GroupId, NodeId, RaftError } from '../raft/index.js';
+import type { GroupId, RaftError, ReplicaId } from '../raft/index.js';
 
 /**
  * Why a proposal or read did not complete, as the replication layer knows it.
@@ -37,7 +37,7 @@ export class ReplicationError extends Error {
     readonly group: GroupId | undefined,
     message: string,
     readonly outcome: Outcome = 'not_applied',
-    readonly leader: NodeId | null = null,
+    readonly leader: ReplicaId | null = null,
   ) {
     super(message);
   }

@@ -1,4 +1,4 @@
-import type { NodeId } from '../raft/index.js';
+import type { NodeId, ReplicaId } from '../raft/index.js';
 
 /**
  * Replica ids. A node's founding replicas use the node's own id; a replica
@@ -7,12 +7,12 @@ import type { NodeId } from '../raft/index.js';
  * the replica it was (which may have voted, or acknowledged entries, that the
  * new one does not hold). Node names cannot contain `/`.
  */
-export function replicaId(node: NodeId, unique: string | number): NodeId {
+export function replicaId(node: NodeId, unique: string | number): ReplicaId {
   return `${node}/${unique}`;
 }
 
 /** The node a replica lives on. */
-export function nodeOfReplica(replica: NodeId): NodeId {
+export function nodeOfReplica(replica: ReplicaId): NodeId {
   const at = replica.indexOf('/');
   return at < 0 ? replica : replica.slice(0, at);
 }

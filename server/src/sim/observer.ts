@@ -1,4 +1,4 @@
-import type { GroupId, RaftNode, Ready, WireMessage } from '../raft/index.js';
+import type { GroupId, Ready, Replica, WireMessage } from '../raft/index.js';
 import type { HostObserver } from '../replication/host/raft-host.js';
 import type { SafetyChecker, StateDigests } from './checkers.js';
 import type { FaultTarget } from './faults.js';
@@ -65,7 +65,7 @@ export class RunObserver {
   }
 
   /** Safety checks on what a replica just decided, and faults aimed at the worst moments. */
-  private ready(node: SimNode, proc: SimProcess, r: Ready, replica: RaftNode): void {
+  private ready(node: SimNode, proc: SimProcess, r: Ready, replica: Replica): void {
     const g = r.group;
     const s = this.w.scenario;
     const id = replica.id;

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { ContextMachine } from '../../src/node/context-machine.js';
-import { ContextNode } from '../../src/node/context-node.js';
+import { ContextStore } from '../../src/node/context-store.js';
 import { TokenCounter } from '../../src/node/token-counter.js';
 import { validateRaftConfig } from '../../src/raft/index.js';
 import { RaftHost } from '../../src/replication/host/raft-host.js';
@@ -42,7 +42,7 @@ describe('node – storage failure', () => {
     });
     await host.start();
     const metrics = new Metrics({ nodeName: 'me', defaultMetrics: false });
-    const service = new ContextNode({
+    const service = new ContextStore({
       replicator: host,
       contexts: (g) => machines[g]!.contexts,
       tokens: await TokenCounter.create('chars:4'),

@@ -1,7 +1,7 @@
 import type { BugSwitches } from '../../src/raft/bugs.js';
 import { type RaftConfig, validateRaftConfig } from '../../src/raft/config.js';
 import { Prng } from '../../src/raft/prng.js';
-import { initialGroupState, type PersistedState, RaftNode } from '../../src/raft/raft-node.js';
+import { initialGroupState, type PersistedState, Replica } from '../../src/raft/replica.js';
 import type { Entry, Message, NodeId, ReadState, Ready } from '../../src/raft/types.js';
 import { crc32 } from '../../src/util/checksum.js';
 import { ModelStorage } from './model-storage.js';
@@ -26,7 +26,7 @@ export interface HarnessOptions {
  */
 export class Harness {
   readonly config: RaftConfig;
-  readonly nodes = new Map<NodeId, RaftNode>();
+  readonly nodes = new Map<NodeId, Replica>();
   readonly disks = new Map<NodeId, ModelStorage>();
   /** Writes issued but not yet acknowledged, per node. */
   readonly pending = new Map<NodeId, number[]>();
@@ -63,17 +63,17 @@ export class Harness {
     }
   }
 
-  node(id: NodeId): RaftNode {
+  node(id: NodeId): Replica {
     const n = this.nodes.get(id);
     if (!n) throw new Error(`no node ${id}`);
     return n;
   }
 
   /** Starts (or restarts) a replica from what its disk holds durably (or from `state`, written to disk first). */
-  start(id: NodeId, state?: PersistedState): RaftNode {
+  start(id: NodeId, state?: PersistedState): Replica {
     const disk = this.disks.get(id)!;
     if (state) disk.bootstrap(GROUP, state);
-    const n = new RaftNode({
+    const n = new Replica({
       id,
       group: GROUP,
       config: this.config,
@@ -94,7 +94,7 @@ export class Harness {
     this.down.add(id);
   }
 
-  restart(id: NodeId): RaftNode {
+  restart(id: NodeId): Replica {
     return this.start(id);
   }
 
@@ -187,8 +187,8 @@ export class Harness {
     return this.node(id).role === 'leader';
   }
 
-  leader(): RaftNode | undefined {
-    let best: RaftNode | undefined;
+  leader(): Replica | undefined {
+    let best: Replica | undefined;
     for (const id of this.ids) {
       if (this.down.has(id)) continue;
       const n = this.node(id);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../src/raft/prng.js';
-import { RaftNode } from '../../src/raft/raft-node.js';
+import { Replica } from '../../src/raft/replica.js';
 import { crc32 } from '../../src/util/checksum.js';
 import { bytes, GROUP, Harness } from './harness.js';
 
@@ -170,7 +170,7 @@ describe('membership changes', () => {
 
   it('membership – a replica recreated after removal starts above the term its predecessor reached', () => {
     const h = new Harness(['a', 'b', 'c'], { voters });
-    const recreated = new RaftNode({
+    const recreated = new Replica({
       id: 'd',
       group: GROUP,
       config: h.config,

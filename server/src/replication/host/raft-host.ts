@@ -11,9 +11,10 @@ import {
   type PersistAck,
   Prng,
   type RaftConfig,
-  type RaftNode,
   type RaftStatus,
   type Ready,
+  type Replica,
+  type ReplicaId,
   type Result,
   type Snapshot,
   type WireMessage,
@@ -42,9 +43,9 @@ export interface MessageSender {
  */
 export interface HostObserver {
   /** A replica was created from storage (`stored`) or empty (undefined). */
-  started?(group: GroupId, replica: RaftNode, stored: PersistedGroup | undefined): void;
+  started?(group: GroupId, replica: Replica, stored: PersistedGroup | undefined): void;
   /** A group's `Ready`, before it is persisted, sent or applied. */
-  ready?(r: Ready, replica: RaftNode): void;
+  ready?(r: Ready, replica: Replica): void;
   /** A committed entry was applied (normal entries to the state machine first). */
   applied?(group: GroupId, entry: Entry): void;
   /** A leader's snapshot replaced the group's state. */
@@ -64,7 +65,7 @@ export interface RaftHostOptions {
    * storage holds is loaded whether listed or not.
    */
   bootstrap: readonly GroupId[];
-  initialVoters: (group: GroupId) => NodeId[];
+  initialVoters: (group: GroupId) => ReplicaId[];
   /** The state machine of a group (restored from snapshots by the host). */
   machine: (group: GroupId) => GroupStateMachine;
   /** Undefined for a single node. */
@@ -105,7 +106,7 @@ export class RaftHost implements Replicator {
   private readonly machines = new Map<GroupId, GroupStateMachine>();
   private readonly applied = new Map<GroupId, number>();
   private readonly snapshotIndex = new Map<GroupId, number>();
-  private readonly leaders = new Map<GroupId, NodeId | null>();
+  private readonly leaders = new Map<GroupId, ReplicaId | null>();
   private readonly pending: PendingRequests;
   private readonly writer: GroupCommitWriter;
   private readonly snapshots: SnapshotScheduler;
@@ -278,7 +279,7 @@ export class RaftHost implements Replicator {
   }
 
   /** Asks the group's leader (this node) to hand leadership to `to`. */
-  transferLeadership(group: GroupId, to: NodeId): void {
+  transferLeadership(group: GroupId, to: ReplicaId): void {
     const refused = this.refusal(group);
     if (refused) throw refused;
     const res = this.core.transferLeader(group, to);
@@ -294,7 +295,7 @@ export class RaftHost implements Replicator {
    * this node before, the new replica also starts above every term the old one
    * reached (its tombstone). The id is recorded before anything else of it.
    */
-  addReplica(group: GroupId, replica: NodeId): void {
+  addReplica(group: GroupId, replica: ReplicaId): void {
     const refused = this.stopped || this.stopping || this.failed;
     if (refused) throw new ReplicationError('stopping', group, 'node is not running');
     if (this.core.hasGroup(group)) return;
@@ -354,7 +355,7 @@ export class RaftHost implements Replicator {
   }
 
   /** The replica leading the group, as this node knows it (`nodeOfReplica` gives its node). */
-  leaderOf(group: GroupId): NodeId | null {
+  leaderOf(group: GroupId): ReplicaId | null {
     return this.leaders.get(group) ?? null;
   }
 
@@ -364,7 +365,7 @@ export class RaftHost implements Replicator {
   }
 
   /** This node's replica id in the group. */
-  replicaOf(group: GroupId): NodeId | undefined {
+  replicaOf(group: GroupId): ReplicaId | undefined {
     return this.core.node(group)?.id;
   }
 

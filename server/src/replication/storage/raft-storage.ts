@@ -1,4 +1,4 @@
-import type { Entry, GroupId, HardState, NodeId, Snapshot, SnapshotWriteMode } from '../../raft/index.js';
+import type { Entry, GroupId, HardState, ReplicaId, Snapshot, SnapshotWriteMode } from '../../raft/index.js';
 
 /**
  * Durable Raft state of every group on a node, as the driver (`RaftHost`)
@@ -11,13 +11,13 @@ export interface PersistedGroup {
   /** Entries after the snapshot, in index order, contiguous. */
   readonly entries: readonly Entry[];
   /** This node's replica id in the group, when it is not the node's own id (a replica added later). */
-  readonly replica?: NodeId;
+  readonly replica?: ReplicaId;
 }
 
 export interface GroupWrite {
   readonly group: GroupId;
   /** Records this node's replica id in the group (a replica being added), before anything else of it. */
-  readonly replica?: NodeId;
+  readonly replica?: ReplicaId;
   /**
    * `install`: a snapshot received from a leader replaces the whole log.
    * `compact`: a snapshot of the local state machine; entries up to its index

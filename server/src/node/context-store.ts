@@ -27,7 +27,7 @@ import type { ContextService } from './context-service.js';
 import { groupOf } from './group-router.js';
 import type { TokenCounter } from './token-counter.js';
 
-export interface ContextNodeOptions {
+export interface ContextStoreOptions {
   replicator: Replicator;
   /** The state machine of a group on this node (it is replaced on snapshot restore). */
   contexts: (group: number) => ContextGroup;
@@ -44,11 +44,11 @@ export interface ContextNodeOptions {
  * proposed to the context's group and answered from its applied result; every
  * read waits for a ReadIndex barrier and is served from memory.
  */
-export class ContextNode implements ContextService {
+export class ContextStore implements ContextService {
   private readonly now: () => number;
   private readonly groupCount: number | undefined;
 
-  constructor(private readonly o: ContextNodeOptions) {
+  constructor(private readonly o: ContextStoreOptions) {
     this.now = o.now ?? Date.now;
     this.groupCount = o.groups;
   }

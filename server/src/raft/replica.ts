@@ -29,9 +29,9 @@ import type {
   HeartbeatMessage,
   HeartbeatResponseMessage,
   Message,
-  NodeId,
   PersistAck,
   Ready,
+  ReplicaId,
   Role,
   Snapshot,
   SnapshotChunkMessage,
@@ -48,8 +48,8 @@ export interface PersistedState {
   readonly entries: readonly Entry[];
 }
 
-export interface RaftNodeOptions {
-  readonly id: NodeId;
+export interface ReplicaOptions {
+  readonly id: ReplicaId;
   readonly group: GroupId;
   /** Already validated (`validateRaftConfig`). */
   readonly config: RaftConfig;
@@ -78,12 +78,12 @@ export interface ProgressStatus {
 }
 
 export interface RaftStatus {
-  readonly id: NodeId;
+  readonly id: ReplicaId;
   readonly group: GroupId;
   readonly role: Role;
   readonly term: number;
-  readonly vote: NodeId | null;
-  readonly lead: NodeId | null;
+  readonly vote: ReplicaId | null;
+  readonly lead: ReplicaId | null;
   readonly commit: number;
   readonly applied: number;
   readonly stable: number;
@@ -94,9 +94,9 @@ export interface RaftStatus {
   readonly conf: ConfState;
   /** Index of the entry that introduced `conf` (the snapshot index if none since). */
   readonly conf_index: number;
-  readonly transferee: NodeId | null;
+  readonly transferee: ReplicaId | null;
   /** Leader only: each other member's replication progress. */
-  readonly progress: Readonly<Record<NodeId, ProgressStatus>> | null;
+  readonly progress: Readonly<Record<ReplicaId, ProgressStatus>> | null;
 }
 
 export interface Proposed {
@@ -129,8 +129,8 @@ export function initialGroupState(
  * Durability is acknowledged through `persisted()`. See the README for the
  * driver contract.
  */
-export class RaftNode {
-  readonly id: NodeId;
+export class Replica {
+  readonly id: ReplicaId;
   readonly group: GroupId;
   private readonly cfg: RaftConfig;
   private readonly prng: Prng;
@@ -138,8 +138,8 @@ export class RaftNode {
   private readonly ownHeartbeat: boolean;
 
   term = 0;
-  vote: NodeId | null = null;
-  lead: NodeId | null = null;
+  vote: ReplicaId | null = null;
+  lead: ReplicaId | null = null;
   role: Role = 'follower';
 
   private electionElapsed = 0;
@@ -148,16 +148,16 @@ export class RaftNode {
 
   readonly log: RaftLog;
   private readonly confs: ConfHistory;
-  private readonly progress = new Map<NodeId, Progress>();
-  private readonly votes = new Map<NodeId, boolean>();
-  private leadTransferee: NodeId | null = null;
+  private readonly progress = new Map<ReplicaId, Progress>();
+  private readonly votes = new Map<ReplicaId, boolean>();
+  private leadTransferee: ReplicaId | null = null;
   /**
    * Leader: members removed during this term. Their replica may be destroyed and
    * recreated under the same node name; messages its old incarnation sent at this
    * term may still be in flight and must not count for the new one. A recreated
    * replica starts above this term (`min_term`), so it is heard once a later term begins.
    */
-  private readonly removedThisTerm = new Set<NodeId>();
+  private readonly removedThisTerm = new Set<ReplicaId>();
   /** Leader: index of the empty entry appended on election; reads and conf changes wait for its commit. */
   private termStartIndex = 0;
   private uncommittedBytes = 0;
@@ -183,7 +183,7 @@ export class RaftNode {
   private pendingSnapshotWrite: Ready['snapshot'] = null;
   private emittedSoft: SoftState;
 
-  constructor(options: RaftNodeOptions) {
+  constructor(options: ReplicaOptions) {
     assert(options.id.length > 0, 'node id is a non-empty string');
     assert(
       Number.isInteger(options.group) && options.group >= 0 && options.group <= 65535,
@@ -374,7 +374,7 @@ export class RaftNode {
     return ok(undefined);
   }
 
-  transferLeader(to: NodeId): Result<void> {
+  transferLeader(to: ReplicaId): Result<void> {
     if (this.role !== 'leader') return fail(raftError('not_leader', 'only the leader transfers', this.lead));
     if (to === this.id) return ok(undefined);
     if (!isVoter(this.confs.current(), to))
@@ -520,7 +520,7 @@ export class RaftNode {
   }
 
   status(): RaftStatus {
-    let progress: Record<NodeId, ProgressStatus> | null = null;
+    let progress: Record<ReplicaId, ProgressStatus> | null = null;
     if (this.role === 'leader') {
       progress = {};
       for (const [id, pr] of this.progress) {
@@ -571,7 +571,7 @@ export class RaftNode {
   // ---------------------------------------------------------------------------
   // Roles
 
-  private becomeFollower(term: number, lead: NodeId | null): void {
+  private becomeFollower(term: number, lead: ReplicaId | null): void {
     if (term > this.term) {
       this.term = term;
       this.vote = null;
@@ -860,7 +860,7 @@ export class RaftNode {
   }
 
   private sendAppendResponse(
-    to: NodeId,
+    to: ReplicaId,
     index: number,
     logTerm: number,
     reject: boolean,
@@ -1051,7 +1051,7 @@ export class RaftNode {
     return new Progress(next, this.cfg.max_inflight_msgs, this.cfg.max_inflight_bytes, recentActive);
   }
 
-  private members(): NodeId[] {
+  private members(): ReplicaId[] {
     const c = this.confs.current();
     return [...c.voters, ...c.learners];
   }
@@ -1155,7 +1155,7 @@ export class RaftNode {
     const conf = this.confs.current();
     if (!isVoter(conf, this.id) && log.committed >= this.confs.currentIndex()) {
       // Our removal is committed: hand leadership to the most up-to-date voter and step down.
-      let best: NodeId | null = null;
+      let best: ReplicaId | null = null;
       let bestMatch = -1;
       for (const v of conf.voters) {
         const m = this.progress.get(v)?.match ?? 0;
@@ -1170,7 +1170,7 @@ export class RaftNode {
   }
 
   /** Sends entries (or a snapshot) to one follower if its flow control allows. Returns whether it sent. */
-  private maybeSendAppend(to: NodeId, pr: Progress, sendIfEmpty: boolean): boolean {
+  private maybeSendAppend(to: ReplicaId, pr: Progress, sendIfEmpty: boolean): boolean {
     if (pr.paused()) return false;
     const log = this.log;
     const prevIndex = pr.next - 1;
@@ -1210,7 +1210,7 @@ export class RaftNode {
     return true;
   }
 
-  private sendSnapshotChunks(to: NodeId, pr: Progress): void {
+  private sendSnapshotChunks(to: ReplicaId, pr: Progress): void {
     const snap = this.log.snapshot;
     if (snap.meta.index !== pr.snapshotIndex || snap.meta.term !== pr.snapshotTerm) {
       // We compacted again since the transfer began: send the newer snapshot instead.
@@ -1260,16 +1260,16 @@ export class RaftNode {
     }
   }
 
-  private sendTimeoutNow(to: NodeId): void {
+  private sendTimeoutNow(to: ReplicaId): void {
     this.send({ type: 'timeout_now', group: this.group, from: this.id, to, term: this.term });
   }
 
-  private stepReadIndex(from: NodeId, ctx: string): void {
+  private stepReadIndex(from: ReplicaId, ctx: string): void {
     if (this.role !== 'leader' || this.reads.full()) return;
     this.leaderRead(ctx, from);
   }
 
-  private leaderRead(ctx: string, from: NodeId): void {
+  private leaderRead(ctx: string, from: ReplicaId): void {
     if (this.log.committed < this.termStartIndex && !this.bugs.read_before_term_commit) {
       // Our commit index may lag the previous leader's until an entry of this term commits.
       this.reads.defer(ctx, from);
@@ -1283,7 +1283,7 @@ export class RaftNode {
     this.reads.addConfirm(ctx, from, this.log.committed);
   }
 
-  private deliverRead(ctx: string, from: NodeId, index: number): void {
+  private deliverRead(ctx: string, from: ReplicaId, index: number): void {
     if (from === this.id) {
       this.reads.waitApply({ ctx, index });
     } else {

@@ -11,11 +11,11 @@ import type { RaftStorage } from '../replication/storage/raft-storage.js';
 import { WalRaftStorage } from '../replication/storage/wal-storage.js';
 import { StreamHub } from '../stream/stream-hub.js';
 import { ContextMachine, encodeCommand } from './context-machine.js';
-import { ContextNode } from './context-node.js';
+import { ContextStore } from './context-store.js';
 import { GROUP_COUNT, groupOf } from './group-router.js';
 import { TokenCounter } from './token-counter.js';
 
-export interface LocalNodeOptions {
+export interface ServerNodeOptions {
   nodeName: string;
   dataDir: string;
   tokenEstimator: string;
@@ -47,9 +47,9 @@ export interface LocalNodeOptions {
  * apply, and the token counter. A single node is a cluster of one: every group
  * has this node as its only voter, and the write path is the same.
  */
-export class LocalNode {
+export class ServerNode {
   private constructor(
-    readonly service: ContextNode,
+    readonly service: ContextStore,
     readonly hub: StreamHub,
     readonly host: RaftHost,
     private readonly storage: RaftStorage,
@@ -57,7 +57,7 @@ export class LocalNode {
     private readonly archive: { store: PgArchiveStore; archiver: Archiver } | undefined,
   ) {}
 
-  static async start(o: LocalNodeOptions): Promise<LocalNode> {
+  static async start(o: ServerNodeOptions): Promise<ServerNode> {
     const tokens = await TokenCounter.create(o.tokenEstimator, {
       onOffload: () => o.metrics.tokenCountOffloaded.inc(),
     });
@@ -121,14 +121,14 @@ export class LocalNode {
     });
     await host.start();
     const archive = o.archive && startArchive(o.archive, o, host, machines);
-    const service = new ContextNode({
+    const service = new ContextStore({
       replicator: host,
       contexts: (g) => machines[g]!.contexts,
       tokens,
       metrics: o.metrics,
       ...(archive && { archive: archive.store }),
     });
-    return new LocalNode(service, hub, host, storage, tokens, archive);
+    return new ServerNode(service, hub, host, storage, tokens, archive);
   }
 
   /** Linearizable point for a context's group, used before a stream replays. */
@@ -146,8 +146,8 @@ export class LocalNode {
 }
 
 function startArchive(
-  a: NonNullable<LocalNodeOptions['archive']>,
-  o: LocalNodeOptions,
+  a: NonNullable<ServerNodeOptions['archive']>,
+  o: ServerNodeOptions,
   host: RaftHost,
   machines: readonly ContextMachine[],
 ): { store: PgArchiveStore; archiver: Archiver } {
