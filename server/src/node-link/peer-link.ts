@@ -2,6 +2,12 @@ import type { Logger } from 'pino';
 import type { Runtime } from '../util/runtime.js';
 import { estimateBytes, FrameEncoder } from './frame-codec.js';
 
+interface Queued {
+  readonly msg: unknown;
+  readonly bytes: number;
+  readonly onDropped?: () => void;
+}
+
 export interface PeerAddress {
   readonly host: string;
   readonly port: number;
@@ -55,7 +61,7 @@ export const DEFAULT_LINK_LIMITS: LinkLimits = Object.freeze({
 export class PeerLink {
   private socket: LinkSocket | undefined;
   private connected = false;
-  private queue: { msg: unknown; bytes: number }[] = [];
+  private queue: Queued[] = [];
   private queuedBytes = 0;
   private flushScheduled = false;
   private attempt = 0;
@@ -80,14 +86,27 @@ export class PeerLink {
     this.dial();
   }
 
+  /** Whether a connection is open now. */
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  get currentAddress(): PeerAddress {
+    return this.address;
+  }
+
   setAddress(address: PeerAddress): void {
     if (address.host === this.address.host && address.port === this.address.port) return;
     this.address = address;
     this.socket?.close();
   }
 
-  /** Queues a message for the end of this turn; false when it was dropped. */
-  send(message: unknown): boolean {
+  /**
+   * Queues a message for the end of this turn; false when it was dropped.
+   * `onDropped` is called if it is later discarded without being written
+   * (the connection was lost first): the peer then never saw it.
+   */
+  send(message: unknown, onDropped?: () => void): boolean {
     if (this.closed) return false;
     const bytes = estimateBytes(message);
     const full =
@@ -100,7 +119,7 @@ export class PeerLink {
       this.dropped++;
       return false;
     }
-    this.queue.push({ msg: message, bytes });
+    this.queue.push(onDropped ? { msg: message, bytes, onDropped } : { msg: message, bytes });
     this.queuedBytes += bytes;
     if (!this.flushScheduled && this.connected) {
       this.flushScheduled = true;
@@ -140,13 +159,19 @@ export class PeerLink {
         this.connected = false;
         this.socket = undefined;
         // Messages queued for a dead connection are stale by the time it is back.
-        this.dropped += this.queue.length;
-        this.queue = [];
-        this.queuedBytes = 0;
+        this.discardQueue();
         this.scheduleRedial();
       },
     });
     if (!ended) this.socket = socket;
+  }
+
+  private discardQueue(): void {
+    const queued = this.queue;
+    this.dropped += queued.length;
+    this.queue = [];
+    this.queuedBytes = 0;
+    for (const q of queued) q.onDropped?.();
   }
 
   private scheduleRedial(): void {
@@ -161,8 +186,7 @@ export class PeerLink {
   close(): void {
     this.closed = true;
     this.cancelRedial?.();
-    this.queue = [];
-    this.queuedBytes = 0;
+    this.discardQueue();
     this.socket?.close();
   }
 }

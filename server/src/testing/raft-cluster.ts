@@ -11,7 +11,6 @@ const nodeMain = fileURLToPath(new URL('../../dist/testing/raft-test-node.js', i
 interface Member {
   id: string;
   httpPort: number;
-  raftPort: number;
   dataDir: string;
   child: ChildProcess | undefined;
   log: string;
@@ -33,7 +32,6 @@ export class RaftCluster {
       members.push({
         id: `n${i + 1}`,
         httpPort: await freePort(),
-        raftPort: await freePort(),
         dataDir: mkdtempSync(join(tmpdir(), `fastpaca-raft-n${i + 1}-`)),
         child: undefined,
         log: '',
@@ -46,14 +44,13 @@ export class RaftCluster {
 
   private spawn(i: number): void {
     const m = this.members[i]!;
-    const peers = this.members.map((p) => `${p.id}=127.0.0.1:${p.raftPort}`).join(',');
+    const peers = this.members.map((p) => `${p.id}=127.0.0.1:${p.httpPort}`).join(',');
     const child = spawn(process.execPath, [nodeMain], {
       env: {
         ...process.env,
         RAFT_NODE_ID: m.id,
         RAFT_DATA_DIR: m.dataDir,
         RAFT_HTTP_PORT: String(m.httpPort),
-        RAFT_PORT: String(m.raftPort),
         RAFT_PEERS: peers,
         ...this.env,
       },

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 /**
  * A Raft node without the context domain, for the consensus layer's real-process
- * tests and benchmark: the production RaftHost, WAL storage and TCP transport,
+ * tests and benchmark: the production RaftHost, WAL storage and node link,
  * with a state machine that records every applied entry, behind a small HTTP
  * control API. Configured by env:
  *
- *   RAFT_NODE_ID, RAFT_DATA_DIR, RAFT_HTTP_PORT, RAFT_PORT,
+ *   RAFT_NODE_ID, RAFT_DATA_DIR, RAFT_HTTP_PORT (also the node link's port),
  *   RAFT_PEERS=id=host:port,...   (every member, this node included)
  *   RAFT_GROUPS=N (default 4), RAFT_TICK_MS, RAFT_ELECTION_TICKS, RAFT_SNAPSHOT_ENTRIES
  *
@@ -17,7 +17,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Packr } from 'msgpackr';
 import pino from 'pino';
-import { TcpTransport } from '../node-link/tcp-transport.js';
+import { NodeLink } from '../node-link/node-link.js';
 import { validateRaftConfig, type WireMessage } from '../raft/index.js';
 import { ReplicationError } from '../replication/errors.js';
 import { RaftHost } from '../replication/host/raft-host.js';
@@ -69,8 +69,7 @@ async function main(): Promise<void> {
       .split(',')
       .map((p) => {
         const [name, addr] = p.split('=') as [string, string];
-        const [host, port] = addr.split(':') as [string, string];
-        return [name, { host, port: Number(port) }] as const;
+        return [name, addr] as const;
       }),
   );
   const groupCount = Number(env('RAFT_GROUPS', '4'));
@@ -82,11 +81,11 @@ async function main(): Promise<void> {
     segment_bytes_max: Number(env('RAFT_SEGMENT_BYTES', String(64 * 1024 * 1024))),
   });
   let host: RaftHost | undefined;
-  const transport = new TcpTransport({
-    nodeId: id,
-    host: '127.0.0.1',
-    port: Number(env('RAFT_PORT')),
-    onMessages: (_from, msgs) => host?.receive(msgs as WireMessage[]),
+  const transport = new NodeLink({
+    secret: 'raft test node secret',
+    identity: () => ({ node: id, cluster: 'raft-test', address: peers.get(id)! }),
+    admit: () => undefined,
+    onMessages: (_peer, msgs) => host?.receive(msgs as WireMessage[]),
     logger,
   });
   host = new RaftHost({
@@ -105,7 +104,6 @@ async function main(): Promise<void> {
     proposal_timeout_ms: 3_000,
     logger,
   });
-  await transport.start();
   for (const [peer, address] of peers) transport.setPeer(peer, address);
   await host.start();
 
@@ -157,11 +155,15 @@ async function main(): Promise<void> {
     }
     reply(res, 404, {});
   });
+  server.on('upgrade', (req, socket, head) => {
+    if (NodeLink.isLinkRequest(req)) transport.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
   server.listen(Number(env('RAFT_HTTP_PORT')), '127.0.0.1');
   const stop = async () => {
     server.close();
     await raft.stop();
-    await transport.close();
+    transport.close();
     await storage.close();
     process.exit(0);
   };

@@ -1,9 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TcpTransport } from '../../src/node-link/tcp-transport.js';
+import { NodeLinkMetrics } from '../../src/node-link/metrics.js';
+import { NodeLink } from '../../src/node-link/node-link.js';
 import { validateRaftConfig, type WireMessage } from '../../src/raft/index.js';
 import { RaftHost } from '../../src/replication/host/raft-host.js';
 import type { GroupStateMachine } from '../../src/replication/host/state-machine.js';
@@ -49,7 +52,9 @@ const logger = pino({ level: 'silent' });
 
 interface Running {
   host: RaftHost;
-  transport: TcpTransport;
+  transport: NodeLink;
+  server: Server;
+  registry: Registry;
   storage: WalRaftStorage;
   machines: BlobMachine[];
 }
@@ -75,8 +80,7 @@ describe('node link – snapshots of several groups at once', () => {
   afterAll(async () => {
     for (const r of running.values()) {
       await r.host.stop({ snapshot: false });
-      await r.transport.close();
-      await r.storage.close();
+      await close(r);
     }
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
@@ -86,14 +90,19 @@ describe('node link – snapshots of several groups at once', () => {
     const storage = await WalRaftStorage.open(dirs[i]!);
     const machines = GROUPS.map(() => new BlobMachine());
     let host: RaftHost | undefined;
-    const transport = new TcpTransport({
-      nodeId: id,
-      host: '127.0.0.1',
-      port: ports[i]!,
-      onMessages: (_from, msgs) => host?.receive(msgs as WireMessage[]),
+    const registry = new Registry();
+    const transport = new NodeLink({
+      secret: 'snapshot catch-up secret',
+      identity: () => ({ node: id, cluster: 'test', address: `127.0.0.1:${ports[i]}` }),
+      admit: () => undefined,
+      onMessages: (_peer, msgs) => host?.receive(msgs as WireMessage[]),
+      metrics: new NodeLinkMetrics(registry),
       reconnect_delay_min_ms: 10,
       reconnect_delay_max_ms: 200,
     });
+    const server = createServer();
+    server.on('upgrade', (req, socket, head) => transport.handleUpgrade(req, socket, head));
+    await new Promise<void>((r) => server.listen(ports[i], '127.0.0.1', () => r()));
     host = new RaftHost({
       nodeId: id,
       storage,
@@ -107,10 +116,9 @@ describe('node link – snapshots of several groups at once', () => {
       proposal_timeout_ms: 20_000,
       logger,
     });
-    await transport.start();
-    for (const [j, peer] of ids.entries()) transport.setPeer(peer, { host: '127.0.0.1', port: ports[j]! });
+    for (const [j, peer] of ids.entries()) transport.setPeer(peer, `127.0.0.1:${ports[j]}`);
     await host.start();
-    const r = { host, transport, storage, machines };
+    const r = { host, transport, server, registry, storage, machines };
     running.set(id, r);
     return r;
   }
@@ -119,7 +127,13 @@ describe('node link – snapshots of several groups at once', () => {
     const r = running.get(ids[i]!)!;
     running.delete(ids[i]!);
     await r.host.stop({ snapshot: false });
-    await r.transport.close();
+    await close(r);
+  }
+
+  async function close(r: Running): Promise<void> {
+    r.transport.close();
+    r.server.closeAllConnections();
+    await new Promise<void>((done) => r.server.close(() => done()));
     await r.storage.close();
   }
 
@@ -171,6 +185,9 @@ describe('node link – snapshots of several groups at once', () => {
       90_000,
     );
     expect(GROUPS.map((g) => back.machines[g]!.checksum())).toEqual(target);
-    for (const r of running.values()) expect(r.transport.protocolErrors).toBe(0);
+    for (const r of running.values()) {
+      const errors = await r.registry.getSingleMetric('fastpaca_node_link_errors_total')!.get();
+      expect(errors.values.filter((v) => v.labels.reason === 'protocol')).toEqual([]);
+    }
   }, 180_000);
 });
