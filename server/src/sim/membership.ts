@@ -1,4 +1,6 @@
+import { removalProven } from '../membership/removal-evidence.js';
 import { isMember, isVoter } from '../raft/conf.js';
+import type { RaftStatus } from '../raft/replica.js';
 import type { ConfChange, ConfState, GroupId, NodeId } from '../raft/types.js';
 import { nodeOfReplica, replicaId } from '../replication/replica-id.js';
 import { nodeNameOf, type SimNode, type SimProcess } from './sim-node.js';
@@ -182,7 +184,7 @@ export class MembershipController {
         const leftover = node?.proc?.up ? node.proc.host.replicaOf(g) : undefined;
         if (
           !node ||
-          (leftover !== undefined && !this.destroyed(g, node, leftover, status.term)) ||
+          (leftover !== undefined && !this.destroyed(g, node, leftover, status)) ||
           !this.addable(g, node)
         ) {
           return;
@@ -223,7 +225,7 @@ export class MembershipController {
           move.replacement ||
           !node ||
           node.id !== nodeOfReplica(move.victim) ||
-          this.destroyed(g, node, move.victim, status.term);
+          this.destroyed(g, node, move.victim, status);
         if (!destroyed) return;
         if (!isMember(conf, move.target)) move.phase = 'add';
         else this.moves.delete(g);
@@ -281,15 +283,22 @@ export class MembershipController {
   /**
    * Asks `node` to destroy `replica` of `g`, if it holds it; true once it does
    * not and that is durable. A process that restarts with the replica (its
-   * removal was not yet durable) is asked again.
+   * removal was not yet durable) is asked again. `evidence` is the committed
+   * configuration (a leader's status) that leaves the replica out; it proves
+   * the removal only if it is newer than every configuration the replica
+   * itself knows: a stale leader's older configuration may predate the
+   * replica's addition.
    */
-  private destroyed(g: GroupId, node: SimNode, replica: NodeId, term: number): boolean {
+  private destroyed(g: GroupId, node: SimNode, replica: NodeId, evidence: RaftStatus): boolean {
     const proc = node.proc;
     if (!proc?.up) return false;
     const key = `${replica}|${g}`;
     const asked = this.destroys.get(key);
     if (asked?.epoch === proc.epoch) return asked.durable;
     if (proc.host.replicaOf(g) !== replica) return true;
+    const own = proc.host.status(g);
+    if (own && !removalProven(replica, own, evidence)) return false;
+    const term = evidence.term;
     const entry = { node: node.name, group: g, epoch: proc.epoch, durable: false };
     this.destroys.set(key, entry);
     this.dead.add(replica);
@@ -344,7 +353,7 @@ export class MembershipController {
       const replica = n.proc?.up ? n.proc.host.replicaOf(g) : undefined;
       if (replica === undefined || isMember(conf, replica)) continue;
       if (move && (move.target === replica || move.victim === replica)) continue;
-      this.destroyed(g, n, replica, status.term);
+      this.destroyed(g, n, replica, status);
     }
   }
 }

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { runSeed } from '../../src/sim/simulator.js';
+
+/**
+ * Seeds that once failed in a long run, replayed on every CI run so what they
+ * found stays fixed. Each names the profile it failed in and what it found.
+ */
+const FOUND: readonly { seed: number; profile: string; found: string }[] = [
+  {
+    seed: 100_416,
+    profile: 'membership',
+    found: 'a destroyed replica id proposed again (ids are never reused)',
+  },
+  {
+    seed: 100_722,
+    profile: 'hell',
+    found: 'a learner whose replica was destroyed stayed in the configuration',
+  },
+  {
+    seed: 1_024_584,
+    profile: 'mixed',
+    found: "a fresh voter destroyed on a stale leader's older configuration (removal evidence must be newer)",
+  },
+  {
+    seed: 1_041_447,
+    profile: 'mixed',
+    found: "an added replica destroyed as an orphan on a stale leader's view",
+  },
+];
+
+describe('simulator – seeds found in long runs', () => {
+  for (const { seed, profile, found } of FOUND) {
+    it(`${profile} seed ${seed}: ${found}`, async () => {
+      const r = await runSeed(seed, { profile });
+      expect(r.failure?.message).toBeUndefined();
+    });
+  }
+});
