@@ -1,5 +1,9 @@
+import { initContract } from '@ts-rest/core';
+import { clusterContract } from './routes/cluster.contract.js';
 import { contextsContract } from './routes/contexts.contract.js';
 
-/** The root ts-rest router of the Fastpaca API. */
-export const contract = contextsContract;
+const c = initContract();
+
+/** The root ts-rest router of the Fastpaca API: contexts, and the cluster's own routes. */
+export const contract = c.router({ ...contextsContract, ...clusterContract });
 export type Contract = typeof contract;

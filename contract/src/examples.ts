@@ -1,5 +1,6 @@
 import type { ErrorBody } from './errors.js';
 import type { AppendBody, AppendResult } from './schemas/append.schema.js';
+import type { ClusterView, DrainResponse } from './schemas/cluster.schema.js';
 import type { CompactBody, CompactResult } from './schemas/compact.schema.js';
 import type { Context, PatchMetadataBody, PutContextBody } from './schemas/context.schema.js';
 import type { Message } from './schemas/message.schema.js';
@@ -137,6 +138,69 @@ export const examples = {
       token: 'eyJjIjoiY2hhdDo0MiJ9.c2lnbmF0dXJl',
       expires_at: '2026-01-01T12:15:00.000Z',
     } satisfies TokenResponse,
+  },
+  getCluster: {
+    response: {
+      mode: 'cluster',
+      cluster_id: '6f1c2a9e-8d1b-4b7e-9c3a-2f5d8e1b7a40',
+      node: 'fastpaca-1',
+      coordinator: 'fastpaca-1',
+      nodes: [
+        {
+          name: 'fastpaca-1',
+          id: 'fastpaca-1~3f9a1c2b7d4e',
+          address: '10.0.0.11:4000',
+          state: 'active',
+          status: 'up',
+          coordinator: true,
+          groups_led: 86,
+          groups_replicated: 256,
+        },
+        {
+          name: 'fastpaca-2',
+          id: 'fastpaca-2~8b2e4f6a1c3d',
+          address: '10.0.0.12:4000',
+          state: 'active',
+          status: 'up',
+          coordinator: false,
+          groups_led: 85,
+          groups_replicated: 256,
+        },
+        {
+          name: 'fastpaca-3',
+          id: 'fastpaca-3~c4d5e6f7a8b9',
+          address: '10.0.0.13:4000',
+          state: 'active',
+          status: 'down',
+          coordinator: false,
+          groups_led: 0,
+          groups_replicated: 256,
+        },
+      ],
+      groups: [
+        {
+          group: 0,
+          leader: 'fastpaca-2',
+          replicas: [
+            { node: 'fastpaca-1', replica: 'fastpaca-1~3f9a1c2b7d4e', role: 'voter' },
+            { node: 'fastpaca-2', replica: 'fastpaca-2~8b2e4f6a1c3d', role: 'voter' },
+            { node: 'fastpaca-3', replica: 'fastpaca-3~c4d5e6f7a8b9', role: 'voter' },
+          ],
+        },
+      ],
+      meta: {
+        group: 256,
+        leader: 'fastpaca-1',
+        replicas: [
+          { node: 'fastpaca-1', replica: 'fastpaca-1~3f9a1c2b7d4e', role: 'voter' },
+          { node: 'fastpaca-2', replica: 'fastpaca-2~8b2e4f6a1c3d', role: 'voter' },
+          { node: 'fastpaca-3', replica: 'fastpaca-3~c4d5e6f7a8b9', role: 'voter' },
+        ],
+      },
+    } satisfies ClusterView,
+  },
+  drainNode: {
+    response: { node: 'fastpaca-3', state: 'draining' } satisfies DrainResponse,
   },
   errors: {
     400: { error: 'invalid_request', message: 'message.parts: parts must be a non-empty array' },

@@ -14,6 +14,8 @@ const specRoutes = [
   ['GET', '/v1/contexts/:id/context'],
   ['POST', '/v1/contexts/:id/compact'],
   ['POST', '/v1/contexts/:id/tokens'],
+  ['GET', '/v1/cluster'],
+  ['POST', '/v1/cluster/nodes/:name/drain'],
 ] as const;
 
 const toOpenApiPath = (path: string) => path.replace(/:([a-z_]+)/g, '{$1}');

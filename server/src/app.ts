@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import { buildOpenApiDocument } from '@fastpaca/contract/openapi';
@@ -15,17 +18,26 @@ import { registerRequestObservability } from './http/request-log.js';
 import { registerContextRoutes } from './http/routes.js';
 import { chooseSubprotocol, registerStreamRoute } from './http/stream-route.js';
 import type { Metrics } from './metrics/metrics.js';
+import type { ClusterApi } from './node/cluster-api.js';
 import type { ContextService } from './node/context-service.js';
 import type { StreamHub } from './stream/stream-hub.js';
+import type { StreamSource } from './stream/stream-source.js';
 
 export interface AppOptions {
   logger: Logger;
   metrics: Metrics;
   service: ContextService;
+  cluster: ClusterApi;
+  /** This node's hub: heartbeats and shutdown. */
   hub: StreamHub;
+  /** Where subscriptions come from (the hub, or relays from other nodes). */
+  streams: StreamSource;
   stream: { connections_max: number; ping_interval_ms: number; message_bytes_max?: number };
-  /** ReadIndex barrier before a subscription replays; resolves at once on a single node. */
-  beforeSubscribe: (contextId: string) => Promise<void>;
+  /**
+   * Takes over HTTP upgrades for the node link (cluster nodes). Decides by the
+   * request; returns false for upgrades that are not its own.
+   */
+  nodeLink?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
   apiKey?: string;
   tokenSecret?: string;
   bodyLimitBytes?: number;
@@ -61,8 +73,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installNotFoundHandler(app);
   const heartbeat = setInterval(() => options.hub.heartbeat(), options.stream.ping_interval_ms);
   heartbeat.unref();
+  // Upgrades reach the node link first; the websocket plugin sees only the rest.
+  const upgrades = new EventEmitter();
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (options.nodeLink?.(req, socket, head)) return;
+    upgrades.emit('upgrade', req, socket, head);
+  });
   await app.register(websocket, {
     options: {
+      server: upgrades as unknown as Server,
       maxPayload: options.stream.message_bytes_max ?? 64 * 1024,
       handleProtocols: (protocols) => chooseSubprotocol(protocols),
     },
@@ -75,7 +94,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       this.websocketServer.close(() => done());
     },
   });
-  options.metrics.streamConnections(() => options.hub.connectionCount());
+  options.metrics.streamConnections(() => options.streams.connectionCount());
   registerRequestObservability(app, options.metrics, options.logger.isLevelEnabled('debug'));
 
   await registerDocs(app, buildOpenApiDocument());
@@ -105,13 +124,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         },
       });
     }
-    registerContextRoutes(v1, { service: options.service, authorizer, signer, now: options.now ?? Date.now });
+    registerContextRoutes(v1, {
+      service: options.service,
+      cluster: options.cluster,
+      authorizer,
+      signer,
+      now: options.now ?? Date.now,
+    });
     registerStreamRoute(v1, {
-      hub: options.hub,
+      streams: options.streams,
       authorizer,
       metrics: options.metrics,
       connections_max: options.stream.connections_max,
-      beforeSubscribe: options.beforeSubscribe,
     });
   });
   return app;

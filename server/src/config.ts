@@ -41,6 +41,13 @@ const EnvSchema = z.object({
     )
     .pipe(z.array(hostPort, { invalid_type_error: 'FASTPACA_CLUSTER_SEED must be host:port,…' }))
     .optional(),
+  FASTPACA_CLUSTER_SECRET: z
+    .string()
+    .min(16, 'FASTPACA_CLUSTER_SECRET must be at least 16 characters')
+    .optional(),
+  FASTPACA_ADVERTISE_ADDR: hostPort.optional(),
+  FASTPACA_NODE_DOWN_AFTER_S: int('FASTPACA_NODE_DOWN_AFTER_S', 1, 604_800).default('60'),
+  FASTPACA_CLUSTER_FORM_NODES: int('FASTPACA_CLUSTER_FORM_NODES', 1, 100).default('3'),
   FASTPACA_RAFT_DATA_DIR: z.string().min(1).default('./data'),
   FASTPACA_TOKEN_ESTIMATOR: z.string().min(1).default('tiktoken:gpt-4o'),
   FASTPACA_STREAM_MAX_CONNECTIONS: int('FASTPACA_STREAM_MAX_CONNECTIONS', 0, 1_000_000).default('512'),
@@ -91,6 +98,11 @@ export interface Config {
   /** Undefined means "use the persisted name, or generate one on first start". */
   node_name: string | undefined;
   cluster_seed: string[];
+  cluster_secret: string | undefined;
+  /** Undefined means "HOST:PORT when HOST is an address, else this host's name and PORT". */
+  advertise_addr: string | undefined;
+  node_down_after_s: number;
+  cluster_form_nodes: number;
   data_dir: string;
   token_estimator: string;
   stream_connections_max: number;
@@ -148,6 +160,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'invalid configuration:\n  FASTPACA_STREAM_PONG_TIMEOUT_MS must be longer than FASTPACA_STREAM_PING_INTERVAL_MS',
     );
   }
+  if (e.FASTPACA_CLUSTER_SEED && e.FASTPACA_CLUSTER_SEED.length > 0 && !e.FASTPACA_CLUSTER_SECRET) {
+    throw new ConfigError(
+      'invalid configuration:\n  FASTPACA_CLUSTER_SECRET is required with FASTPACA_CLUSTER_SEED: every node of a cluster proves it knows it',
+    );
+  }
   if (e.FASTPACA_ARCHIVER_ENABLED && !e.DATABASE_URL) {
     throw new ConfigError(
       'invalid configuration:\n  DATABASE_URL is required when FASTPACA_ARCHIVER_ENABLED=true',
@@ -158,6 +175,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     node_name: e.FASTPACA_NODE_NAME,
     cluster_seed: e.FASTPACA_CLUSTER_SEED ?? [],
+    cluster_secret: e.FASTPACA_CLUSTER_SECRET,
+    advertise_addr: e.FASTPACA_ADVERTISE_ADDR,
+    node_down_after_s: e.FASTPACA_NODE_DOWN_AFTER_S,
+    cluster_form_nodes: e.FASTPACA_CLUSTER_FORM_NODES,
     data_dir: e.FASTPACA_RAFT_DATA_DIR,
     token_estimator: e.FASTPACA_TOKEN_ESTIMATOR,
     stream_connections_max: e.FASTPACA_STREAM_MAX_CONNECTIONS,

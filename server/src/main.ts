@@ -1,10 +1,11 @@
 #!/usr/bin/env node
+import { hostname } from 'node:os';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { EstimatorSpecError } from './context/index.js';
 import { Metrics } from './metrics/metrics.js';
-import { resolveNodeName } from './node/node-identity.js';
+import { type NodeIdentity, resolveNodeIdentity } from './node/node-identity.js';
 import { ServerNode } from './node/server-node.js';
 
 function exitWith(message: string, code = 2): never {
@@ -20,22 +21,21 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) exitWith(error.message);
     throw error;
   }
-  if (config.cluster_seed.length > 0) {
-    exitWith('FASTPACA_CLUSTER_SEED: multi-node clusters are not available in this version; unset it');
-  }
-  let nodeName: string;
+  const clustered = config.cluster_seed.length > 0;
+  let identity: NodeIdentity;
   try {
-    nodeName = resolveNodeName(config.data_dir, config.node_name);
+    identity = resolveNodeIdentity(config.data_dir, config.node_name, clustered);
   } catch (error) {
     exitWith((error as Error).message);
   }
+  const nodeName = identity.name;
   const logger = pino({ level: config.log_level, base: { node: nodeName } });
   const metrics = new Metrics({ nodeName });
 
   let node: ServerNode;
   try {
     node = await ServerNode.start({
-      nodeName,
+      identity,
       dataDir: config.data_dir,
       tokenEstimator: config.token_estimator,
       logger,
@@ -55,6 +55,15 @@ async function main(): Promise<void> {
         pong_timeout_ms: config.stream_pong_timeout_ms,
       },
       proposal_timeout_ms: config.request_timeout_ms,
+      ...(clustered && {
+        cluster: {
+          seeds: config.cluster_seed,
+          secret: config.cluster_secret!,
+          advertise: config.advertise_addr ?? defaultAdvertise(config),
+          form_nodes: config.cluster_form_nodes,
+          down_after_ms: config.node_down_after_s * 1000,
+        },
+      }),
       ...(config.archiver_enabled &&
         config.database_url && {
           archive: {
@@ -75,8 +84,10 @@ async function main(): Promise<void> {
     logger,
     metrics,
     service: node.service,
+    cluster: node.cluster,
     hub: node.hub,
-    beforeSubscribe: (id) => node.readBarrier(id),
+    streams: node.streams,
+    ...(node.nodeLink && { nodeLink: node.nodeLink }),
     stream: {
       connections_max: config.stream_connections_max,
       ping_interval_ms: config.stream_ping_interval_ms,
@@ -100,7 +111,14 @@ async function main(): Promise<void> {
     exitWith(`cannot listen on HOST ${config.host} PORT ${config.port}: ${(error as Error).message}`, 1);
   }
   logger.info(
-    { type: 'server_started', port: config.port, host: config.host, data_dir: config.data_dir },
+    {
+      type: 'server_started',
+      port: config.port,
+      host: config.host,
+      data_dir: config.data_dir,
+      id: identity.id,
+      ...(clustered && { seeds: config.cluster_seed }),
+    },
     'fastpaca listening',
   );
 
@@ -125,3 +143,10 @@ async function main(): Promise<void> {
 }
 
 void main();
+
+/** HOST:PORT when HOST names one address; otherwise this host's name and PORT (SPEC §8). */
+function defaultAdvertise(config: Config): string {
+  const wildcard = config.host === '0.0.0.0' || config.host === '::' || config.host === '';
+  const host = wildcard ? hostname() : config.host;
+  return host.includes(':') ? `[${host}]:${config.port}` : `${host}:${config.port}`;
+}

@@ -5,6 +5,7 @@ import type { Authorizer, Requirement } from '../auth/authorizer.js';
 import { bearer } from '../auth/authorizer.js';
 import type { TokenSigner } from '../auth/scoped-token.js';
 import { AppError } from '../errors/app-error.js';
+import type { ClusterApi } from '../node/cluster-api.js';
 import type { ContextService } from '../node/context-service.js';
 import { sendError, validationError } from './error-handler.js';
 import { windowJson } from './window-json.js';
@@ -13,6 +14,7 @@ const s = initServer();
 
 export interface RouteDeps {
   service: ContextService;
+  cluster: ClusterApi;
   authorizer: Authorizer;
   signer: TokenSigner;
   now: () => number;
@@ -104,6 +106,16 @@ export function registerContextRoutes(app: FastifyInstance, deps: RouteDeps): vo
         'window replaced',
       );
       return { status: 200, body: result };
+    },
+    getCluster: async ({ request }) => {
+      authorize(deps, request, { right: 'admin', context_id: '' });
+      return { status: 200, body: await deps.cluster.view() };
+    },
+    drainNode: async ({ params, request }) => {
+      authorize(deps, request, { right: 'admin', context_id: '' });
+      const drained = await deps.cluster.drain(params.name);
+      request.log.info({ type: 'node_drain_requested', peer: params.name }, 'drain requested');
+      return { status: 202, body: drained };
     },
     createToken: async ({ params, body, request }) => {
       authorize(deps, request, { right: 'admin', context_id: params.id });

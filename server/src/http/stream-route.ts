@@ -14,17 +14,17 @@ import type { WebSocket } from 'ws';
 import { type Authorizer, bearer } from '../auth/authorizer.js';
 import { AppError } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { StreamHub, StreamSink, Subscription } from '../stream/stream-hub.js';
+import type { StreamSink } from '../stream/stream-hub.js';
+import type { OpenStream, StreamSource } from '../stream/stream-source.js';
 import { toAppError } from './error-catalogue.js';
 import { sendError } from './error-handler.js';
 
 export interface StreamRouteDeps {
-  hub: StreamHub;
+  /** Where subscriptions come from: this node's hub, or a relay from a node with a replica. */
+  streams: StreamSource;
   authorizer: Authorizer;
   metrics: Metrics;
   connections_max: number;
-  /** Makes the local state linearizable for this context before replay (ReadIndex). */
-  beforeSubscribe: (contextId: string) => Promise<void>;
 }
 
 /** The credential of a stream request: header, `?token=`, or `fastpaca.token.<t>` subprotocol. */
@@ -118,7 +118,7 @@ function socketSink(socket: WebSocket, tcp: Socket): StreamSink {
  * an `error` frame and a close code, which browsers can read.
  */
 export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps): void {
-  const { hub, metrics } = deps;
+  const { streams, metrics } = deps;
   let pending = 0;
 
   app.route({
@@ -143,7 +143,7 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
         }
         throw error;
       }
-      if (hub.connectionCount() + pending >= deps.connections_max) {
+      if (streams.connectionCount() + pending >= deps.connections_max) {
         metrics.streamRefused.inc({ reason: 'capacity' });
         return sendError(
           reply,
@@ -195,35 +195,51 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
     }
     const contextId = params.data;
     const log = request.log.child({ context_id: contextId });
+    let stream: OpenStream | undefined;
+    let gone = false;
+    socket.once('close', (code, reason) => {
+      gone = true;
+      stream?.close();
+      log.info({ type: 'stream_close', code, reason: reason.toString() }, 'stream closed');
+    });
+    let outcome: Awaited<ReturnType<StreamSource['open']>>;
     try {
-      await deps.beforeSubscribe(contextId);
+      outcome = await streams.open(
+        contextId,
+        {
+          cursor: query.data.cursor,
+          includeMessages: query.data.include_messages,
+          expiresAt: (request as FastifyRequest & { tokenExpiresAt?: number }).tokenExpiresAt,
+        },
+        socketSink(socket, request.raw.socket),
+      );
     } catch (error) {
       const known = toAppError(error);
-      return fail(socket, 'unavailable', known ? known.message : 'node unavailable');
+      return fail(
+        socket,
+        'unavailable',
+        known ? known.message : `node unavailable: ${(error as Error).message}`,
+      );
     }
-    if (socket.readyState !== socket.OPEN) return;
-
-    let sub: Subscription | undefined;
-    const outcome = hub.subscribe(
-      contextId,
-      {
-        cursor: query.data.cursor,
-        includeMessages: query.data.include_messages,
-        expiresAt: (request as FastifyRequest & { tokenExpiresAt?: number }).tokenExpiresAt,
-      },
-      socketSink(socket, request.raw.socket),
-    );
     if (!outcome.ok) {
       if (outcome.reason === 'not_found')
         return fail(socket, 'not_found', `context ${contextId} does not exist`);
       log.info({ type: 'stream_refused', reason: outcome.reason }, 'stream closed at connect');
       return;
     }
-    sub = outcome.subscription;
-    log.info({ type: 'stream_open', cursor: query.data.cursor ?? null, version: sub.version }, 'stream open');
+    stream = outcome.stream;
+    // The client left while the subscription was being opened.
+    if (gone || socket.readyState !== socket.OPEN) {
+      stream.close();
+      return;
+    }
+    log.info(
+      { type: 'stream_open', cursor: query.data.cursor ?? null, version: stream.version },
+      'stream open',
+    );
 
     socket.on('message', (data, isBinary) => {
-      if (!sub || isBinary) return;
+      if (!stream || isBinary) return;
       let parsed: unknown;
       try {
         parsed = JSON.parse(data.toString());
@@ -231,11 +247,7 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
         return;
       }
       // Unknown client frames are ignored so newer clients can talk to older servers.
-      if (StreamClientFrameSchema.safeParse(parsed).success) hub.pong(sub);
-    });
-    socket.once('close', (code, reason) => {
-      if (sub) hub.unsubscribe(sub);
-      log.info({ type: 'stream_close', code, reason: reason.toString() }, 'stream closed');
+      if (StreamClientFrameSchema.safeParse(parsed).success) stream.pong();
     });
     socket.on('error', (error) => log.debug({ type: 'stream_error', err: error }, 'stream socket error'));
   }

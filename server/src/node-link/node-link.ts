@@ -172,6 +172,11 @@ export class NodeLink {
     return link ? link.send(message, onDropped) : false;
   }
 
+  /** Bytes queued for `node` and not yet handed to the network. */
+  bufferedBytes(node: string): number {
+    return this.peerLinks.get(node)?.bufferedBytes() ?? 0;
+  }
+
   /** Monotonic time (runtime clock) of the last frame received from `node`. */
   lastHeard(node: string): number | undefined {
     return this.heard.get(node);

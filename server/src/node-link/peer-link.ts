@@ -86,6 +86,11 @@ export class PeerLink {
     this.dial();
   }
 
+  /** Bytes queued for the peer and not yet handed to the network. */
+  bufferedBytes(): number {
+    return this.queuedBytes + (this.socket?.bufferedBytes() ?? 0);
+  }
+
   /** Whether a connection is open now. */
   get isConnected(): boolean {
     return this.connected;

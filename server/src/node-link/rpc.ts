@@ -78,6 +78,11 @@ export class Rpc {
 
   constructor(private readonly o: RpcOptions) {}
 
+  /** Adds (or replaces) the handler of `method`. */
+  register(method: string, handler: RpcHandler): void {
+    this.o.handlers[method] = handler;
+  }
+
   /** Calls `method` on `node`; waits at most `timeoutMs` for the answer. */
   call<T>(node: string, method: string, body: unknown, timeoutMs: number): Promise<T> {
     const limit = this.o.in_flight_max ?? 10_000;

@@ -14,23 +14,26 @@ import type {
   Applied,
   CommandResult,
   ContextCommand,
-  ContextGroup,
   LogPage,
+  MessagesSlice,
   PreparedMessage,
   VersionValue,
 } from '../context/index.js';
 import { AppError, notFound, versionConflict } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { Replicator } from '../replication/replicator.js';
-import { encodeCommand } from './context-machine.js';
+import { groupOf } from '../placement/groups.js';
+import type { ContextExecutor } from './context-executor.js';
+import type { ContextRead, ContextReadValues } from './context-reads.js';
 import type { ContextService } from './context-service.js';
-import { groupOf } from './group-router.js';
 import type { TokenCounter } from './token-counter.js';
 
 export interface ContextStoreOptions {
-  replicator: Replicator;
-  /** The state machine of a group on this node (it is replaced on snapshot restore). */
-  contexts: (group: number) => ContextGroup;
+  /** Runs commands and reads where the context's group is (this node, or over the node link). */
+  executor: ContextExecutor;
+  /** Why this node cannot serve yet, or undefined when it can. */
+  notReadyReason: () => string | undefined;
+  /** The storage error that stopped this node for good, if any. */
+  failure: () => Error | undefined;
   tokens: TokenCounter;
   metrics: Metrics;
   /** Where messages trimmed from memory are read back from; without it such pages answer 503. */
@@ -40,9 +43,10 @@ export interface ContextStoreOptions {
 }
 
 /**
- * A node's implementation of the API semantics: every write becomes a command
- * proposed to the context's group and answered from its applied result; every
- * read waits for a ReadIndex barrier and is served from memory.
+ * The API's semantics on a node: every write becomes a command (tokens
+ * counted and time stamped here, once) committed in the context's group and
+ * answered from its applied result; every read is linearizable and served
+ * from a replica's memory. Where that happens is the executor's business.
  */
 export class ContextStore implements ContextService {
   private readonly now: () => number;
@@ -58,17 +62,21 @@ export class ContextStore implements ContextService {
   }
 
   private async proposeApplied<T>(id: string, command: ContextCommand): Promise<Applied<T>> {
-    return (await this.o.replicator.propose(this.group(id), encodeCommand(command))) as Applied<T>;
+    return (await this.o.executor.execute(this.group(id), command)) as Applied<T>;
   }
 
   private async propose<T>(id: string, command: ContextCommand): Promise<T> {
     return unwrap((await this.proposeApplied<T>(id, command)).result);
   }
 
-  private async read(id: string): Promise<ContextGroup> {
-    const group = this.group(id);
-    await this.o.replicator.readBarrier(group);
-    return this.o.contexts(group);
+  /** Reads one context; a context that does not exist is a 404. */
+  private async read<K extends ContextRead['op']>(
+    id: string,
+    read: Extract<ContextRead, { op: K }>,
+  ): Promise<ContextReadValues[K]> {
+    const value = await this.o.executor.read(this.group(id), id, read);
+    if (value === undefined) throw notFound(id);
+    return value as ContextReadValues[K];
   }
 
   async putContext(
@@ -84,9 +92,7 @@ export class ContextStore implements ContextService {
   }
 
   async getContext(id: string): Promise<Context> {
-    const view = (await this.read(id)).getContext(id);
-    if (!view) throw notFound(id);
-    return view;
+    return this.read(id, { op: 'get' });
   }
 
   async tombstone(id: string): Promise<void> {
@@ -133,14 +139,12 @@ export class ContextStore implements ContextService {
   }
 
   async tail(id: string, offset: number, limit: number): Promise<TailResponse> {
-    const page = (await this.read(id)).tail(id, offset, limit);
-    if (!page) throw notFound(id);
+    const page = await this.read(id, { op: 'tail', offset, limit });
     return { messages: await this.withArchive(id, page) };
   }
 
   async messages(id: string, afterSeq: number, limit: number): Promise<MessagesPage> {
-    const page = (await this.read(id)).messagesAfter(id, afterSeq, limit);
-    if (!page) throw notFound(id);
+    const page: MessagesSlice = await this.read(id, { op: 'messages', after_seq: afterSeq, limit });
     return { messages: await this.withArchive(id, page), next_after_seq: page.next_after_seq };
   }
 
@@ -174,12 +178,12 @@ export class ContextStore implements ContextService {
   }
 
   async window(id: string, options: { budget_tokens?: number; if_version?: number }): Promise<Window> {
-    const contexts = await this.read(id);
-    const view = contexts.window(
+    const view = await this.read(
       id,
-      options.budget_tokens === undefined ? {} : { budget_tokens: options.budget_tokens },
+      options.budget_tokens === undefined
+        ? { op: 'window' }
+        : { op: 'window', budget_tokens: options.budget_tokens },
     );
-    if (!view) throw notFound(id);
     if (options.if_version !== undefined && options.if_version !== view.version) {
       throw versionConflict(options.if_version, view.version);
     }
@@ -198,11 +202,11 @@ export class ContextStore implements ContextService {
   }
 
   notReadyReason(): string | undefined {
-    return this.o.replicator.notReadyReason();
+    return this.o.notReadyReason();
   }
 
   notLiveReason(): string | undefined {
-    const failure = this.o.replicator.failure();
+    const failure = this.o.failure();
     return failure && `storage failed (${failure.message}); restart the node`;
   }
 }

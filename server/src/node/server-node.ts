@@ -1,22 +1,44 @@
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { DrainResponse } from '@fastpaca/contract';
 import type { Logger } from 'pino';
 import { PgArchiveStore } from '../archive/archive-store.js';
 import { Archiver } from '../archive/archiver.js';
 import type { AckArchivedValue, Applied } from '../context/index.js';
+import { AppError } from '../errors/app-error.js';
+import { ForwardingExecutor } from '../forwarding/forwarding-executor.js';
+import { forwardingHandlers } from '../forwarding/forwarding-handlers.js';
+import { ForwardingMetrics } from '../forwarding/metrics.js';
+import {
+  RoutedStreamSource,
+  STREAM_CHANNEL,
+  StreamRelayClient,
+  StreamRelayServer,
+} from '../forwarding/stream-relay.js';
+import { buildClusterView } from '../membership/cluster-view.js';
+import { ClusterMembership } from '../membership/membership.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { validateRaftConfig } from '../raft/index.js';
+import { NodeLink } from '../node-link/node-link.js';
+import { CONTEXT_GROUPS, groupOf, META_GROUP } from '../placement/groups.js';
+import { DEFAULT_RAFT_CONFIG, validateRaftConfig } from '../raft/index.js';
 import { RaftHost } from '../replication/host/raft-host.js';
 import { RaftMetrics } from '../replication/metrics.js';
 import type { RaftStorage } from '../replication/storage/raft-storage.js';
 import { WalRaftStorage } from '../replication/storage/wal-storage.js';
 import { StreamHub } from '../stream/stream-hub.js';
-import { ContextMachine, encodeCommand } from './context-machine.js';
+import { LocalStreamSource, type StreamSource } from '../stream/stream-source.js';
+import { systemRuntime } from '../util/runtime.js';
+import type { ClusterApi } from './cluster-api.js';
+import { LocalExecutor } from './context-executor.js';
+import { encodeCommand } from './context-machine.js';
+import { ContextMachines } from './context-machines.js';
 import { ContextStore } from './context-store.js';
-import { GROUP_COUNT, groupOf } from './group-router.js';
+import type { NodeIdentity } from './node-identity.js';
 import { TokenCounter } from './token-counter.js';
 
 export interface ServerNodeOptions {
-  nodeName: string;
+  identity: NodeIdentity;
   dataDir: string;
   tokenEstimator: string;
   logger: Logger;
@@ -39,33 +61,42 @@ export interface ServerNodeOptions {
     batch_size: number;
     tail_keep: number;
   };
+  /** Set for a cluster node; a single node is a cluster of one without a link. */
+  cluster?: {
+    seeds: readonly string[];
+    secret: string;
+    /** host:port the other nodes reach this one on. */
+    advertise: string;
+    form_nodes: number;
+    down_after_ms: number;
+  };
 }
 
 /**
- * Everything one node runs besides HTTP: 256 context state machines behind
- * 256 Raft groups on one storage engine, the stream hub fed by what they
- * apply, and the token counter. A single node is a cluster of one: every group
- * has this node as its only voter, and the write path is the same.
+ * One server process besides HTTP: the context state machines behind their
+ * Raft groups on one storage engine, the stream hub fed by what they apply,
+ * the token counter and, on a cluster node, its membership, forwarding and
+ * stream relays. A single node is a cluster of one: every group has this node
+ * as its only voter, and the write path is the same.
  */
 export class ServerNode {
   private constructor(
     readonly service: ContextStore,
     readonly hub: StreamHub,
+    readonly streams: StreamSource,
+    readonly cluster: ClusterApi,
     readonly host: RaftHost,
-    private readonly storage: RaftStorage,
-    private readonly tokens: TokenCounter,
-    private readonly archive: { store: PgArchiveStore; archiver: Archiver } | undefined,
+    /** Takes over node link upgrades (cluster nodes only). */
+    readonly nodeLink: ((req: IncomingMessage, socket: Duplex, head: Buffer) => boolean) | undefined,
+    private readonly stops: (() => Promise<void> | void)[],
   ) {}
 
   static async start(o: ServerNodeOptions): Promise<ServerNode> {
+    const stops: (() => Promise<void> | void)[] = [];
     const tokens = await TokenCounter.create(o.tokenEstimator, {
       onOffload: () => o.metrics.tokenCountOffloaded.inc(),
     });
-    const machines: ContextMachine[] = [];
-    const statusOf = (id: string) => {
-      const view = machines[groupOf(id)]?.contexts.getContext(id);
-      return view ? { version: view.version, tombstoned: view.status === 'tombstoned' } : undefined;
-    };
+    let machines: ContextMachines | undefined;
     const hub = new StreamHub({
       replay_versions_per_context_max: o.stream.replay_versions,
       replay_frames_total_max: o.stream.replay_frames_max,
@@ -74,26 +105,20 @@ export class ServerNode {
       ping_interval_ms: o.stream.ping_interval_ms,
       pong_timeout_ms: o.stream.pong_timeout_ms,
       now: Date.now,
-      statusOf,
+      statusOf: (id) => machines?.statusOf(id),
       onFramesSent: (n) => o.metrics.streamFramesSent.inc(n),
       onClosed: (reason) => o.metrics.streamClosed.inc({ reason }),
     });
-    for (let g = 0; g < GROUP_COUNT; g++) {
-      machines.push(
-        new ContextMachine(
-          g,
-          (contextId, frames) => hub.publish(contextId, frames),
-          (group, previous) => {
-            const ids = new Set([...previous.contextIds(), ...machines[group]!.contexts.contextIds()]);
-            for (const id of ids) hub.reset(id);
-          },
-        ),
-      );
-    }
+    machines = new ContextMachines(hub);
+    const contexts = machines;
     const storage = await WalRaftStorage.open(join(o.dataDir, 'raft'));
-    const groups = machines.map((m) => m.group);
+    stops.push(() => storage.close());
+    const self = o.identity.id;
+
+    const membership = o.cluster && ServerNode.membership(o, o.cluster, contexts);
+    const founding = membership?.pendingFounding();
     const host: RaftHost = new RaftHost({
-      nodeId: o.nodeName,
+      nodeId: self,
       storage,
       config: validateRaftConfig({
         election_ticks: o.raft.election_ticks,
@@ -101,55 +126,175 @@ export class ServerNode {
       }),
       tick_ms: o.raft.tick_ms,
       snapshot_entries: o.raft.snapshot_entries,
-      bootstrap: groups,
-      initialVoters: () => [o.nodeName],
-      machine: (g) => machines[g]!,
+      bootstrap: membership ? (founding?.groups ?? []) : CONTEXT_GROUPS,
+      initialVoters: (g) => (founding ? (founding.confs.get(g)?.voters ?? []) : [self]),
+      initialLearners: (g) => founding?.confs.get(g)?.learners ?? [],
+      machine: (g) => (g === META_GROUP && membership ? membership.machine : contexts.get(g)),
+      ...(membership && { sender: membership.link }),
+      onLeaderChange: () => membership?.leaderChanged(),
       proposal_timeout_ms: o.proposal_timeout_ms,
       logger: o.logger,
       metrics: new RaftMetrics(o.metrics.registry, {
         logEntries: () => {
           let n = 0;
-          for (const g of groups) {
+          for (const g of host.groups()) {
             const s = host.status(g);
             if (s) n += s.last_index - s.snapshot_index;
           }
           return n;
         },
-        groupsLed: () => groups.filter((g) => host.isLeader(g)).length,
-        groups: () => groups.length,
+        groupsLed: () => CONTEXT_GROUPS.filter((g) => host.isLeader(g)).length,
+        groups: () => host.groups().filter((g) => g !== META_GROUP).length,
       }),
     });
     await host.start();
-    const archive = o.archive && startArchive(o.archive, o, host, machines);
+    stops.unshift(() => host.stop());
+
+    const local = new LocalExecutor(host, (g) => (host.hosts(g) ? contexts.contexts(g) : undefined));
+    const barrier = (id: string) => host.readBarrier(groupOf(id));
+    const localStreams = new LocalStreamSource(hub, barrier);
+    let executor: LocalExecutor | ForwardingExecutor = local;
+    let streams: StreamSource = localStreams;
+    let cluster: ClusterApi = singleNodeApi(o.identity, host);
+    let nodeLink: ServerNode['nodeLink'];
+    if (membership) {
+      const forwardingMetrics = new ForwardingMetrics(o.metrics.registry);
+      for (const [method, handler] of Object.entries(forwardingHandlers(local, host, forwardingMetrics))) {
+        membership.rpc.register(method, handler);
+      }
+      const relays = ServerNode.relays(membership, hub, barrier, o.proposal_timeout_ms);
+      executor = new ForwardingExecutor({
+        local,
+        host,
+        routing: membership,
+        runtime: systemRuntime,
+        timeout_ms: o.proposal_timeout_ms,
+        metrics: forwardingMetrics,
+      });
+      streams = new RoutedStreamSource(localStreams, relays.client, (id) => {
+        const s = host.hosts(groupOf(id)) ? host.status(groupOf(id)) : undefined;
+        return s !== undefined && s.conf.voters.includes(s.id);
+      });
+      cluster = {
+        view: async () => membership.view(),
+        drain: async (name): Promise<DrainResponse> => {
+          const member = await membership.drain(name);
+          return { node: member.name, state: member.state };
+        },
+      };
+      nodeLink = (req, socket, head) => {
+        if (!NodeLink.isLinkRequest(req)) return false;
+        membership.link.handleUpgrade(req, socket, head);
+        return true;
+      };
+      membership.start(host);
+      stops.unshift(() => membership.stop());
+    }
+
+    const archive = o.archive && startArchive(o.archive, o, host, contexts);
+    if (archive) {
+      stops.unshift(async () => {
+        await archive.archiver.stop();
+      });
+      stops.push(() => archive.store.close());
+    }
+    stops.push(() => tokens.close());
     const service = new ContextStore({
-      replicator: host,
-      contexts: (g) => machines[g]!.contexts,
+      executor,
+      notReadyReason: () => {
+        const failure = host.failure();
+        if (failure) return `storage failed: ${failure.message}`;
+        return membership ? membership.notReadyReason() : host.notReadyReason();
+      },
+      failure: () => host.failure(),
       tokens,
       metrics: o.metrics,
       ...(archive && { archive: archive.store }),
     });
-    return new ServerNode(service, hub, host, storage, tokens, archive);
+    return new ServerNode(service, hub, streams, cluster, host, nodeLink, stops);
   }
 
-  /** Linearizable point for a context's group, used before a stream replays. */
-  readBarrier(contextId: string): Promise<void> {
-    return this.host.readBarrier(groupOf(contextId));
+  private static membership(
+    o: ServerNodeOptions,
+    c: NonNullable<ServerNodeOptions['cluster']>,
+    contexts: ContextMachines,
+  ): ClusterMembership {
+    return new ClusterMembership({
+      self: { name: o.identity.name, id: o.identity.id },
+      dataDir: o.dataDir,
+      advertise: c.advertise,
+      seeds: c.seeds,
+      secret: c.secret,
+      form_nodes: c.form_nodes,
+      down_after_ms: c.down_after_ms,
+      promote_lag_entries: DEFAULT_RAFT_CONFIG.max_promote_lag_entries,
+      onReplicaDestroyed: (g) => contexts.drop(g),
+      logger: o.logger,
+      registry: o.metrics.registry,
+      request_timeout_ms: Math.min(5_000, o.proposal_timeout_ms),
+    });
+  }
+
+  private static relays(
+    membership: ClusterMembership,
+    hub: StreamHub,
+    barrier: (id: string) => Promise<void>,
+    timeoutMs: number,
+  ): { client: StreamRelayClient; server: StreamRelayServer } {
+    const client = new StreamRelayClient(
+      membership.link,
+      (id) => membership.voterNodesOf(groupOf(id)).find((n) => n !== membership.self && membership.isUp(n)),
+      (node, method, body, ms) => membership.call(node, method, body, ms),
+      timeoutMs,
+    );
+    const server = new StreamRelayServer(hub, membership.link, barrier);
+    for (const [method, handler] of Object.entries(server.handlers()))
+      membership.rpc.register(method, handler);
+    membership.onChannel(STREAM_CHANNEL, (from, m) => {
+      client.receive(from, m);
+      server.receive(from, m);
+    });
+    membership.onPeerLost((node) => {
+      client.peerLost(node);
+      server.peerLost(node);
+    });
+    return { client, server };
   }
 
   async stop(): Promise<void> {
-    await this.archive?.archiver.stop();
-    await this.host.stop();
-    await this.storage.close();
-    await this.tokens.close();
-    await this.archive?.store.close();
+    for (const stop of this.stops) await stop();
   }
+}
+
+/** A single node's cluster routes: itself, every group on it; nothing to drain. */
+function singleNodeApi(identity: NodeIdentity, host: RaftHost): ClusterApi {
+  return {
+    view: async () =>
+      buildClusterView({
+        mode: 'single',
+        clusterId: null,
+        self: { id: identity.id, name: identity.name, address: '' },
+        members: [{ id: identity.id, name: identity.name, address: '', state: 'active' }],
+        isUp: () => true,
+        group: (g) => {
+          const s = host.status(g);
+          return s && { conf: s.conf, leader: host.leaderOf(g) };
+        },
+      }),
+    drain: async () => {
+      throw new AppError(
+        'conflict',
+        'a single node cannot be drained: there is no other node to move its data to',
+      );
+    },
+  };
 }
 
 function startArchive(
   a: NonNullable<ServerNodeOptions['archive']>,
   o: ServerNodeOptions,
   host: RaftHost,
-  machines: readonly ContextMachine[],
+  contexts: ContextMachines,
 ): { store: PgArchiveStore; archiver: Archiver } {
   const store = PgArchiveStore.create(a.database_url, {
     migrate: a.migrate,
@@ -157,9 +302,9 @@ function startArchive(
   });
   const archiver = new Archiver({
     store,
-    groups: machines.map((m) => m.group),
+    groups: CONTEXT_GROUPS,
     isLeader: (g) => host.isLeader(g),
-    contexts: (g) => machines[g]!.contexts,
+    contexts: (g) => contexts.contexts(g),
     propose: async (g, command) =>
       (await host.propose(g, encodeCommand(command))) as Applied<AckArchivedValue>,
     flush_interval_ms: a.flush_interval_ms,

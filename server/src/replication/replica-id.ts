@@ -16,3 +16,16 @@ export function nodeOfReplica(replica: ReplicaId): NodeId {
   const at = replica.indexOf('/');
   return at < 0 ? replica : replica.slice(0, at);
 }
+
+/**
+ * A cluster node's id is `<name>~<incarnation>` (a single node's is its name):
+ * the incarnation is drawn when its data directory is created, so a node
+ * whose disk was wiped comes back as a new node under its old name.
+ */
+export const INCARNATION_SEPARATOR = '~';
+
+/** The name of a node, from its id. */
+export function nodeNameOf(node: NodeId): string {
+  const at = node.indexOf(INCARNATION_SEPARATOR);
+  return at < 0 ? node : node.slice(0, at);
+}

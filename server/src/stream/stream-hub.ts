@@ -216,6 +216,12 @@ export class StreamHub {
     }
   }
 
+  /** Closes the subscriptions of one context, e.g. when its group's replica leaves this node. */
+  closeContext(contextId: string, reason: 'going_away' | 'unavailable', text: string): void {
+    for (const sub of [...(this.byContext.get(contextId) ?? [])]) this.closeSub(sub, reason, text);
+    this.replay.forget(contextId);
+  }
+
   /** Closes every subscription, e.g. on shutdown. */
   closeAll(reason: 'going_away' | 'unavailable', text: string): void {
     for (const subs of [...this.byContext.values()]) {

@@ -35,6 +35,10 @@ describe('config – environment', () => {
       HOST: '127.0.0.1',
       FASTPACA_NODE_NAME: 'fastpaca-1',
       FASTPACA_CLUSTER_SEED: 'a.internal:4000, b.internal:4000',
+      FASTPACA_CLUSTER_SECRET: 'a cluster secret of 32 characters',
+      FASTPACA_ADVERTISE_ADDR: '10.0.0.11:4100',
+      FASTPACA_NODE_DOWN_AFTER_S: '30',
+      FASTPACA_CLUSTER_FORM_NODES: '5',
       FASTPACA_RAFT_DATA_DIR: '/var/lib/fastpaca',
       FASTPACA_TOKEN_ESTIMATOR: 'chars:4',
       FASTPACA_STREAM_MAX_CONNECTIONS: '10',
@@ -51,6 +55,10 @@ describe('config – environment', () => {
       host: '127.0.0.1',
       node_name: 'fastpaca-1',
       cluster_seed: ['a.internal:4000', 'b.internal:4000'],
+      cluster_secret: 'a cluster secret of 32 characters',
+      advertise_addr: '10.0.0.11:4100',
+      node_down_after_s: 30,
+      cluster_form_nodes: 5,
       data_dir: '/var/lib/fastpaca',
       token_estimator: 'chars:4',
       stream_connections_max: 10,
@@ -77,8 +85,18 @@ describe('config – environment', () => {
     ['FASTPACA_NODE_NAME', 'bad name!'],
     ['FASTPACA_LOG_LEVEL', 'loud'],
     ['FASTPACA_STREAM_REPLAY_BYTES_MAX', '512MiB'],
+    ['FASTPACA_CLUSTER_SECRET', 'too-short'],
+    ['FASTPACA_ADVERTISE_ADDR', 'fastpaca-1'],
+    ['FASTPACA_NODE_DOWN_AFTER_S', '0'],
+    ['FASTPACA_CLUSTER_FORM_NODES', 'three'],
   ])('a bad %s (%s) stops start-up naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('a seed list needs the cluster secret', () => {
+    expect(() => loadConfig({ FASTPACA_CLUSTER_SEED: 'a:4000' })).toThrow(
+      'FASTPACA_CLUSTER_SECRET is required',
+    );
   });
 
   it('the archiver needs DATABASE_URL', () => {

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { Metrics } from '../../src/metrics/metrics.js';
+import { LocalExecutor } from '../../src/node/context-executor.js';
 import { ContextMachine } from '../../src/node/context-machine.js';
 import { ContextStore } from '../../src/node/context-store.js';
 import { TokenCounter } from '../../src/node/token-counter.js';
@@ -12,6 +13,7 @@ import { validateRaftConfig } from '../../src/raft/index.js';
 import { RaftHost } from '../../src/replication/host/raft-host.js';
 import { WalRaftStorage } from '../../src/replication/storage/wal-storage.js';
 import { StreamHub } from '../../src/stream/stream-hub.js';
+import { LocalStreamSource } from '../../src/stream/stream-source.js';
 import { FaultyFs } from '../replication/storage/faulty-fs.js';
 
 /**
@@ -43,8 +45,9 @@ describe('node – storage failure', () => {
     await host.start();
     const metrics = new Metrics({ nodeName: 'me', defaultMetrics: false });
     const service = new ContextStore({
-      replicator: host,
-      contexts: (g) => machines[g]!.contexts,
+      executor: new LocalExecutor(host, (g) => machines[g]?.contexts),
+      notReadyReason: () => host.notReadyReason(),
+      failure: () => host.failure(),
       tokens: await TokenCounter.create('chars:4'),
       metrics,
       groups: 1,
@@ -64,7 +67,11 @@ describe('node – storage failure', () => {
       metrics,
       service,
       hub,
-      beforeSubscribe: async () => {},
+      streams: new LocalStreamSource(hub, async () => {}),
+      cluster: {
+        view: async () => Promise.reject(new Error('not here')),
+        drain: async () => Promise.reject(new Error('not here')),
+      },
       stream: { connections_max: 10, ping_interval_ms: 1000 },
     });
     for (let i = 0; i < 200 && !host.isLeader(0); i++) await new Promise((r) => setTimeout(r, 5));

@@ -3,6 +3,7 @@ import type { BugSwitches } from '../../raft/bugs.js';
 import {
   type Checksum,
   type ConfChange,
+  type ConfState,
   type Entry,
   type GroupId,
   initialGroupState,
@@ -66,6 +67,8 @@ export interface RaftHostOptions {
    */
   bootstrap: readonly GroupId[];
   initialVoters: (group: GroupId) => ReplicaId[];
+  /** Learners of a founded group (none by default). */
+  initialLearners?: (group: GroupId) => ReplicaId[];
   /** The state machine of a group (restored from snapshots by the host). */
   machine: (group: GroupId) => GroupStateMachine;
   /** Undefined for a single node. */
@@ -80,6 +83,8 @@ export interface RaftHostOptions {
   /** How long one slice of snapshot encoding may hold the event loop. */
   snapshot_slice_ms?: number;
   observer?: HostObserver;
+  /** A local group learned of a new leader (or lost it: null). */
+  onLeaderChange?: (group: GroupId, leader: ReplicaId | null) => void;
   /** Test-only fault switches (`bugsForTesting`). */
   bugs?: BugSwitches;
 }
@@ -177,9 +182,37 @@ export class RaftHost implements Replicator {
       );
       this.track(group, machine, applied, p);
     }
+    await this.foundGroups(
+      this.o.bootstrap.map((group) => ({
+        group,
+        conf: { voters: this.o.initialVoters(group), learners: this.o.initialLearners?.(group) ?? [] },
+      })),
+    );
+    this.campaignAlone(this.core.groups());
+    this.cancelTicker = every(this.runtime, this.o.tick_ms, () => this.tick());
+    this.schedule();
+  }
+
+  /**
+   * Founds groups this node is a founding member of, with the configuration
+   * every founding member uses (the first start of a cluster; a cluster node
+   * learns it is a founder after it started). Groups storage holds, or held
+   * once (a tombstone), are skipped. Resolves once the founding state is
+   * durable: a founding member that crashed then must not come back empty.
+   */
+  async found(groups: readonly { group: GroupId; conf: ConfState }[]): Promise<void> {
+    const refused = this.stopped || this.stopping || this.failed;
+    if (refused) throw new ReplicationError('stopping', undefined, 'node is not running');
+    this.campaignAlone(await this.foundGroups(groups));
+    this.schedule();
+  }
+
+  private async foundGroups(groups: readonly { group: GroupId; conf: ConfState }[]): Promise<GroupId[]> {
+    const { storage } = this.o;
     const founding: GroupWrite[] = [];
-    for (const group of this.o.bootstrap) {
-      if (stored.has(group)) continue;
+    const founded: GroupId[] = [];
+    for (const { group, conf } of groups) {
+      if (this.core.hasGroup(group) || storage.groups().includes(group)) continue;
       if (storage.tombstone(group) !== undefined) {
         // Removed from this node once: it comes back only as a new replica added by its members.
         this.o.logger.warn({ type: 'raft_bootstrap_skipped', group }, 'not refounding a removed group');
@@ -187,27 +220,26 @@ export class RaftHost implements Replicator {
       }
       const machine = this.o.machine(group);
       const data = machine.snapshot();
-      const init = initialGroupState(
-        { voters: this.o.initialVoters(group), learners: [] },
-        { data, checksum: this.checksum(data) },
-      );
+      const init = initialGroupState(conf, { data, checksum: this.checksum(data) });
       const snapshot = init.snapshot!;
       const hardState = init.hard_state!;
       founding.push({ group, snapshot: { snapshot, mode: 'install' }, hardState });
       this.check(group, this.core.createGroup(group, { storage: init, applied: snapshot.meta.index }));
       this.track(group, machine, snapshot.meta.index, { hardState, snapshot, entries: [] });
+      founded.push(group);
     }
-    // Durable before the group runs: a founding member that crashed now must not come back empty.
     if (founding.length > 0) await storage.write(founding);
-    // A group whose only voter is this node need not wait an election timeout.
-    for (const group of this.core.groups()) {
+    return founded;
+  }
+
+  /** A group whose only voter is this node's replica need not wait an election timeout. */
+  private campaignAlone(groups: readonly GroupId[]): void {
+    for (const group of groups) {
       const status = this.core.status(group);
-      if (status && status.conf.voters.length === 1 && status.conf.voters[0] === this.o.nodeId) {
+      if (status && status.conf.voters.length === 1 && status.conf.voters[0] === status.id) {
         this.core.campaign(group);
       }
     }
-    this.cancelTicker = every(this.runtime, this.o.tick_ms, () => this.tick());
-    this.schedule();
   }
 
   private track(group: GroupId, machine: GroupStateMachine, applied: number, stored?: PersistedGroup): void {
@@ -471,6 +503,7 @@ export class RaftHost implements Replicator {
           { type: 'raft_leader', group, leader: r.soft_state.lead, term: r.soft_state.term },
           'group leader changed',
         );
+        this.o.onLeaderChange?.(group, r.soft_state.lead);
       }
       if (r.soft_state.role !== 'leader') this.pending.failUnconfirmedReads(group, 'leadership moved; retry');
     }

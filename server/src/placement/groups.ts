@@ -11,3 +11,14 @@ export const GROUP_COUNT = 256;
 export function groupOf(contextId: string, groups: number = GROUP_COUNT): number {
   return fnv1a(Buffer.from(contextId, 'utf8')) % groups;
 }
+
+/**
+ * The meta group: the cluster's membership and the coordinator's decisions
+ * (see membership/). It is numbered after the context groups.
+ */
+export const META_GROUP = GROUP_COUNT;
+
+/** Every context group, 0..255. */
+export const CONTEXT_GROUPS: readonly number[] = Object.freeze(
+  Array.from({ length: GROUP_COUNT }, (_, g) => g),
+);

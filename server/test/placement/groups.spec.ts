@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GROUP_COUNT, groupOf } from '../../src/node/group-router.js';
+import { GROUP_COUNT, groupOf } from '../../src/placement/groups.js';
 
 describe('group router – context to group', () => {
   it('is FNV-1a 32 of the UTF-8 id, mod 256 (changing it would move every context)', () => {

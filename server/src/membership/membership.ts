@@ -1,0 +1,620 @@
+import { randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import type { ClusterView } from '@fastpaca/contract';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { formatAddress, parseAddress } from '../node-link/address.js';
+import type { Hello } from '../node-link/handshake.js';
+import { NodeLinkMetrics } from '../node-link/metrics.js';
+import { NodeLink } from '../node-link/node-link.js';
+import { isRpcMessage, Rpc, RpcError, type RpcHandler } from '../node-link/rpc.js';
+import { META_GROUP } from '../placement/groups.js';
+import type { GroupId, NodeId, WireMessage } from '../raft/index.js';
+import type { RaftHost } from '../replication/host/raft-host.js';
+import { nodeNameOf, nodeOfReplica } from '../replication/replica-id.js';
+import { every, type Runtime, systemRuntime } from '../util/runtime.js';
+import { type ClusterFile, type Founder, readClusterFile, writeClusterFile } from './cluster-file.js';
+import { ClusterMachine } from './cluster-machine.js';
+import {
+  type ClusterCommand,
+  type ClusterResult,
+  type ClusterState,
+  encodeClusterCommand,
+  encodeClusterState,
+  initialClusterState,
+  type Member,
+} from './cluster-state.js';
+import { buildClusterView } from './cluster-view.js';
+import { Coordinator } from './coordinator.js';
+import { MembershipError } from './errors.js';
+import { nextFormationStep, type SeenNode } from './formation.js';
+import { foundedBy, foundingConfs } from './founding.js';
+import { MembershipMetrics } from './metrics.js';
+import { LocalControl, type NodeControl, RemoteControl } from './node-control.js';
+import { decodeWireError, encodeWireError } from './remote-error.js';
+import { hostReports, isNodeReport, leadReports, type NodeReport, ReportBook } from './reports.js';
+
+export interface MembershipOptions {
+  /** This node: its name and its Raft id (name~incarnation). */
+  self: { name: string; id: NodeId };
+  dataDir: string;
+  /** host:port the other nodes reach this node on. */
+  advertise: string;
+  seeds: readonly string[];
+  secret: string;
+  /** Nodes that must see each other before a new cluster forms. */
+  form_nodes: number;
+  down_after_ms: number;
+  promote_lag_entries: number;
+  /** A replica of `group` left this node. */
+  onReplicaDestroyed: (group: GroupId) => void;
+  logger: Logger;
+  registry: Registry;
+  runtime?: Runtime;
+  report_interval_ms?: number;
+  request_timeout_ms?: number;
+}
+
+/** A peer is up while it was heard from within this time (reports come every half second). */
+const UP_WITHIN_MS = 3_000;
+/** Unformed nodes that dialled in count as seen for this long. */
+const SEEN_FOR_MS = 10_000;
+
+/**
+ * This node's part in a cluster: the node link and its requests, the meta
+ * group's state, discovery (forming a cluster from the seeds, or joining
+ * one), reports, the coordinator when this node leads the meta group, and the
+ * view `GET /v1/cluster` shows. Raft itself is the host's; this class decides
+ * who the host talks to and which groups it founds.
+ */
+export class ClusterMembership {
+  readonly link: NodeLink;
+  readonly rpc: Rpc;
+  readonly machine: ClusterMachine;
+  readonly reports: ReportBook;
+  private readonly runtime: Runtime;
+  private readonly metrics: MembershipMetrics;
+  private file: ClusterFile | undefined;
+  private host: RaftHost | undefined;
+  private control: LocalControl | undefined;
+  private coordinator: Coordinator | undefined;
+  private readonly started: number;
+  private readonly inbound = new Map<NodeId, { seen: SeenNode; at: number }>();
+  private readonly transient = new Map<NodeId, number>();
+  private formation = 'starting';
+  private forming = false;
+  private joinedThisRun = false;
+  private readonly stops: (() => void)[] = [];
+  private reportScheduled = false;
+  private stopped = false;
+  private readonly channels = new Map<string, (from: NodeId, message: unknown) => void>();
+  private readonly peerLostHandlers: ((node: NodeId) => void)[] = [];
+
+  constructor(private readonly o: MembershipOptions) {
+    this.runtime = o.runtime ?? systemRuntime;
+    this.started = this.runtime.now();
+    this.file = readClusterFile(o.dataDir);
+    this.reports = new ReportBook(() => this.runtime.now());
+    this.metrics = new MembershipMetrics(o.registry);
+    this.machine = new ClusterMachine((state) => this.membersChanged(state));
+    this.link = new NodeLink({
+      secret: o.secret,
+      identity: () => ({ node: o.self.id, cluster: this.clusterId, address: o.advertise }),
+      admit: (peer) => this.admit(peer),
+      onMessages: (peer, msgs) => this.receive(peer, msgs),
+      onInboundPeer: (peer) => this.inboundPeer(peer),
+      onPeerLost: (node) => {
+        this.rpc.peerLost(node);
+        for (const f of this.peerLostHandlers) f(node);
+      },
+      runtime: this.runtime,
+      logger: o.logger,
+      metrics: new NodeLinkMetrics(o.registry),
+    });
+    this.rpc = new Rpc({
+      send: (node, m, onDropped) => this.link.send(node, m, onDropped),
+      runtime: this.runtime,
+      encodeError: encodeWireError,
+      handlers: {
+        'cluster.join': (from, body) => this.handleJoin(from, body as JoinRequest),
+        'cluster.found': (from, body) => this.handleFound(from, body as FoundRequest),
+        'cluster.drain': (_from, body) => this.drain((body as { name: string }).name),
+      },
+    });
+  }
+
+  /** Node link messages of another channel (`ch`), such as stream relays, go to `handler`. */
+  onChannel(ch: string, handler: (from: NodeId, message: unknown) => void): void {
+    this.channels.set(ch, handler);
+  }
+
+  /** `handler` learns when the outbound link to a node broke (what was sent may not have arrived). */
+  onPeerLost(handler: (node: NodeId) => void): void {
+    this.peerLostHandlers.push(handler);
+  }
+
+  get clusterId(): string | null {
+    return this.file?.cluster_id ?? null;
+  }
+
+  get self(): NodeId {
+    return this.o.self.id;
+  }
+
+  /**
+   * The groups this node must found at start (it is a founder whose founding
+   * replicas may not be durable yet), with their configurations.
+   */
+  pendingFounding(): { groups: GroupId[]; confs: Map<GroupId, { voters: string[]; learners: string[] }> } {
+    const founders = this.file?.founders;
+    if (!founders || this.file?.bootstrapped) return { groups: [], confs: new Map() };
+    const confs = foundingConfs(founders) as Map<GroupId, { voters: string[]; learners: string[] }>;
+    this.machine.restore(encodeClusterState(initialClusterState(this.file!.cluster_id, founders)));
+    return { groups: foundedBy(confs, this.self), confs };
+  }
+
+  /** Starts everything once the host runs; `host` founded `pendingFounding()` at its start. */
+  start(host: RaftHost): void {
+    this.host = host;
+    this.control = new LocalControl(this.self, host, (g) => this.o.onReplicaDestroyed(g));
+    for (const [method, handler] of Object.entries(this.control.handlers()))
+      this.rpc.register(method, handler);
+    if (this.file?.founders && !this.file.bootstrapped) this.markBootstrapped();
+    this.coordinator = new Coordinator({
+      self: this.self,
+      host,
+      cluster: () => this.machine.state,
+      reports: this.reports,
+      silentFor: (node) => this.silentFor(node),
+      control: (node) => this.controlOf(node),
+      runtime: this.runtime,
+      logger: this.o.logger,
+      down_after_ms: this.o.down_after_ms,
+      promote_lag_entries: this.o.promote_lag_entries,
+      onAction: (type) => this.metrics.change(type),
+    });
+    this.coordinator.start();
+    this.stops.push(() => this.coordinator?.stop());
+    this.stops.push(every(this.runtime, this.o.report_interval_ms ?? 500, () => this.sendReports()));
+    this.stops.push(every(this.runtime, 1_000, () => void this.discover()));
+    this.metrics.observe({
+      coordinator: () => (this.coordinator?.isCoordinator() ? 1 : 0),
+      members: () => [...(this.machine.state?.members.values() ?? [])],
+      up: () => this.peersUp(),
+    });
+    if (this.machine.state) this.membersChanged(this.machine.state);
+    void this.discover();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const stop of this.stops.splice(0)) stop();
+    this.rpc.failAll('node is shutting down');
+    this.link.close();
+  }
+
+  /** The host reports a leader change: tell the others soon, so they route to it. */
+  leaderChanged(): void {
+    if (this.reportScheduled) return;
+    this.reportScheduled = true;
+    this.runtime.setTimer(20, () => {
+      this.reportScheduled = false;
+      this.sendReports();
+    });
+  }
+
+  // ------------------------------------------------------------------ routing
+
+  /** The node leading `group`, as far as this node knows. */
+  leaderNodeOf(group: GroupId): NodeId | undefined {
+    const host = this.host;
+    if (host?.hosts(group)) {
+      const lead = host.leaderOf(group);
+      if (lead !== null) return nodeOfReplica(lead);
+    }
+    const report = this.reports.lead(group, 10_000);
+    return report?.node;
+  }
+
+  /** The nodes holding a voter of `group`, as its last known leader reported. */
+  voterNodesOf(group: GroupId): NodeId[] {
+    const own = this.host?.hosts(group) ? this.host.status(group) : undefined;
+    const report = this.reports.lead(group, 10_000)?.report;
+    const conf = report && (!own || report.term >= own.term) ? report.conf : own?.conf;
+    return (conf?.voters ?? []).map(nodeOfReplica);
+  }
+
+  isUp(node: NodeId): boolean {
+    return node === this.self || this.silentFor(node) < UP_WITHIN_MS;
+  }
+
+  private silentFor(node: NodeId): number {
+    const heard = this.link.lastHeard(node);
+    return this.runtime.now() - (heard ?? this.started);
+  }
+
+  private peersUp(): number {
+    let n = 0;
+    for (const m of this.machine.state?.members.values() ?? [])
+      if (m.id !== this.self && this.isUp(m.id)) n++;
+    return n;
+  }
+
+  /** `GET /v1/cluster` as this node sees it. */
+  view(): ClusterView {
+    const state = this.machine.state;
+    const self = { id: this.self, name: this.o.self.name, address: this.o.advertise };
+    const members: Member[] = state ? [...state.members.values()] : [{ ...self, state: 'active' }];
+    return buildClusterView({
+      mode: 'cluster',
+      clusterId: this.clusterId,
+      self,
+      members,
+      isUp: (node) => this.isUp(node),
+      group: (group) => {
+        const host = this.host;
+        const own = host?.hosts(group) ? host.status(group) : undefined;
+        const report = this.reports.lead(group, 10_000)?.report;
+        if (report && (!own || report.term >= own.term)) return { conf: report.conf, leader: report.leader };
+        return own && { conf: own.conf, leader: host!.leaderOf(group) };
+      },
+    });
+  }
+
+  // ------------------------------------------------------------------ health
+
+  /** Why this node cannot serve, or undefined: it is a member of a cluster whose meta group has a quorum. */
+  notReadyReason(): string | undefined {
+    if (!this.clusterId) return this.formation;
+    const state = this.machine.state;
+    const me = state?.members.get(this.self);
+    if (!state || !me) return `joined cluster ${this.clusterId}; waiting to be added to its meta group`;
+    if (me.state === 'removed') return `this node was drained and removed from cluster ${this.clusterId}`;
+    if (me.state === 'replaced') return 'another incarnation of this node replaced it';
+    if (this.host?.leaderOf(META_GROUP) == null)
+      return 'the cluster has no quorum: its meta group has no leader';
+    return undefined;
+  }
+
+  /** Why API requests must be refused here even though the node runs. */
+  refusalReason(): string | undefined {
+    const me = this.machine.state?.members.get(this.self);
+    if (me?.state === 'removed') return `this node was drained and removed from cluster ${this.clusterId}`;
+    if (!this.clusterId) return `not part of a cluster yet: ${this.formation}`;
+    return undefined;
+  }
+
+  // ------------------------------------------------------------------ link
+
+  private admit(peer: Hello): string | undefined {
+    const mine = this.clusterId;
+    if (peer.cluster !== null && mine !== null && peer.cluster !== mine) {
+      return `node ${peer.node} belongs to cluster ${peer.cluster}; this node belongs to cluster ${mine}`;
+    }
+    return undefined;
+  }
+
+  private inboundPeer(peer: Hello): void {
+    // A node dialling in that this node does not dial yet (it is joining or founding): dial it back.
+    this.transient.set(peer.node, this.runtime.now());
+    this.link.setPeer(peer.node, peer.address);
+    if (peer.cluster === null) {
+      this.inbound.set(peer.node, {
+        seen: { id: peer.node, name: nodeNameOf(peer.node), cluster: null, address: peer.address },
+        at: this.runtime.now(),
+      });
+    }
+  }
+
+  private receive(peer: Hello, msgs: unknown[]): void {
+    const raft: WireMessage[] = [];
+    for (const m of msgs) {
+      if (isRpcMessage(m)) this.rpc.receive(peer.node, m);
+      else if (isNodeReport(m)) this.reports.receive(peer.node, m);
+      else if (typeof (m as { ch?: unknown })?.ch === 'string')
+        this.channels.get((m as { ch: string }).ch)?.(peer.node, m);
+      else raft.push(m as WireMessage);
+    }
+    // Raft messages count only between members of the same cluster.
+    if (raft.length > 0 && this.clusterId !== null && peer.cluster === this.clusterId)
+      this.host?.receive(raft);
+  }
+
+  /** The meta group's members changed: dial every member at its address, stop dialling the rest. */
+  private membersChanged(state: ClusterState): void {
+    const keep = new Set<NodeId>();
+    for (const m of state.members.values()) {
+      if (m.id === this.self || m.state === 'removed' || m.state === 'replaced') continue;
+      keep.add(m.id);
+      if (this.link.addressOf(m.id) !== m.address) this.link.setPeer(m.id, m.address);
+    }
+    const now = this.runtime.now();
+    for (const peer of this.link.peers()) {
+      const recent = now - (this.transient.get(peer) ?? Number.NEGATIVE_INFINITY) < 60_000;
+      if (!keep.has(peer) && !recent) {
+        this.link.removePeer(peer);
+        this.reports.forget(peer);
+      }
+    }
+  }
+
+  private sendReports(): void {
+    const host = this.host;
+    if (!host || this.stopped || !this.clusterId) return;
+    const leads = leadReports(host);
+    const report: NodeReport = { ch: 'report', leads };
+    this.reports.receive(this.self, report);
+    const coordinator = host.leaderOf(META_GROUP);
+    const coordinatorNode = coordinator === null ? undefined : nodeOfReplica(coordinator);
+    const withHosts: NodeReport = { ch: 'report', leads, hosts: hostReports(host) };
+    for (const peer of this.link.peers()) {
+      this.link.send(peer, peer === coordinatorNode ? withHosts : report);
+    }
+  }
+
+  private controlOf(node: NodeId): NodeControl {
+    if (node === this.self) return this.control!;
+    return new RemoteControl(
+      node,
+      (n, m, b, ms) => this.call(n, m, b, ms),
+      this.o.request_timeout_ms ?? 5_000,
+    );
+  }
+
+  /** An RPC whose remote failure comes back as the typed error it was. */
+  async call<T>(node: NodeId, method: string, body: unknown, timeoutMs: number): Promise<T> {
+    try {
+      return await this.rpc.call<T>(node, method, body, timeoutMs);
+    } catch (error) {
+      if (error instanceof RpcError && error.kind === 'remote') throw decodeWireError(error.payload, node);
+      throw error;
+    }
+  }
+
+  // ---------------------------------------------------------- discovery
+
+  private async discover(): Promise<void> {
+    if (this.stopped || this.forming || !this.host) return;
+    this.forming = true;
+    try {
+      if (!this.clusterId) await this.formOrJoin();
+      else if (!this.joinedThisRun) await this.rejoin();
+    } catch (error) {
+      this.o.logger.debug({ type: 'discovery_failed', err: error }, 'discovery step failed');
+    } finally {
+      this.forming = false;
+    }
+  }
+
+  /** Seeds, resolved now (DNS names may list every node), probed for who answers. */
+  private async probeSeeds(): Promise<SeenNode[]> {
+    const addresses = new Set<string>();
+    for (const seed of this.o.seeds) {
+      const parsed = parseAddress(seed);
+      if (!parsed) continue;
+      try {
+        const found = await lookup(parsed.host, { all: true });
+        for (const a of found) addresses.add(formatAddress({ host: a.address, port: parsed.port }));
+      } catch {
+        addresses.add(seed);
+      }
+    }
+    const seen: SeenNode[] = [];
+    await Promise.all(
+      [...addresses].map(async (address) => {
+        try {
+          const hello = await this.link.probe(address);
+          if (hello.node === this.self) return;
+          seen.push({
+            id: hello.node,
+            name: nodeNameOf(hello.node),
+            cluster: hello.cluster,
+            address: hello.address,
+          });
+        } catch {}
+      }),
+    );
+    return seen;
+  }
+
+  private async formOrJoin(): Promise<void> {
+    const seen = await this.probeSeeds();
+    const now = this.runtime.now();
+    for (const [id, entry] of this.inbound) {
+      if (now - entry.at > SEEN_FOR_MS) this.inbound.delete(id);
+      else if (!seen.some((s) => s.id === id)) seen.push(entry.seen);
+    }
+    const me: SeenNode = { id: this.self, name: this.o.self.name, cluster: null, address: this.o.advertise };
+    const step = nextFormationStep(me, seen, this.o.form_nodes);
+    if (this.clusterId) return;
+    if (step.type === 'wait') {
+      if (step.reason !== this.formation) this.o.logger.info({ type: 'cluster_forming' }, step.reason);
+      this.formation = step.reason;
+      return;
+    }
+    if (step.type === 'join') {
+      this.formation = `joining the cluster of ${step.via.name}`;
+      this.link.setPeer(step.via.id, step.via.address);
+      this.transient.set(step.via.id, now);
+      const reply = await this.call<JoinReply>(step.via.id, 'cluster.join', this.joinRequest(), 5_000);
+      if (!this.clusterId) await this.adopt(reply.cluster_id, reply.founders);
+      this.joinedThisRun = true;
+      return;
+    }
+    const clusterId = randomUUID();
+    const founders: Founder[] = step.founders.map((f) => ({ id: f.id, name: f.name, address: f.address }));
+    this.o.logger.info(
+      { type: 'cluster_founding', cluster_id: clusterId, founders: founders.map((f) => f.name) },
+      `founding cluster ${clusterId} with ${founders.map((f) => f.name).join(', ')}`,
+    );
+    await this.adopt(clusterId, founders);
+    this.joinedThisRun = true;
+    void this.announceFounding(clusterId, founders);
+  }
+
+  /** Tells every other founder about the new cluster until each has taken it. */
+  private async announceFounding(clusterId: string, founders: readonly Founder[]): Promise<void> {
+    const pending = new Set(founders.filter((f) => f.id !== this.self).map((f) => f.id));
+    for (const f of founders) if (f.id !== this.self) this.link.setPeer(f.id, f.address);
+    for (let attempt = 0; attempt < 600 && pending.size > 0 && !this.stopped; attempt++) {
+      await Promise.all(
+        [...pending].map(async (id) => {
+          try {
+            await this.call(
+              id,
+              'cluster.found',
+              { cluster_id: clusterId, founders } satisfies FoundRequest,
+              3_000,
+            );
+            pending.delete(id);
+          } catch (error) {
+            this.o.logger.debug(
+              { type: 'cluster_found_retry', peer: id, err: error },
+              'founder not told yet',
+            );
+          }
+        }),
+      );
+      if (pending.size > 0) await new Promise<void>((r) => this.runtime.setTimer(1_000, r));
+    }
+  }
+
+  /**
+   * Becomes part of `clusterId`: recorded durably first, then (for a founder)
+   * its founding replicas, then the link redials so peers see the cluster id.
+   */
+  private async adopt(clusterId: string, founders: readonly Founder[] | undefined): Promise<void> {
+    const founder = founders?.some((f) => f.id === this.self) ?? false;
+    this.file = founder
+      ? { cluster_id: clusterId, founders, bootstrapped: false }
+      : { cluster_id: clusterId };
+    writeClusterFile(this.o.dataDir, this.file);
+    if (founder && founders) {
+      const confs = foundingConfs(founders);
+      this.machine.restore(encodeClusterState(initialClusterState(clusterId, founders)));
+      await this.host!.found(
+        foundedBy(confs, this.self).map((group) => ({ group, conf: confs.get(group)! })),
+      );
+      this.markBootstrapped();
+    }
+    this.formation = `member of cluster ${clusterId}`;
+    this.o.logger.info(
+      { type: 'cluster_joined', cluster_id: clusterId, founder },
+      `this node is in cluster ${clusterId}`,
+    );
+    this.link.redialAll();
+  }
+
+  private markBootstrapped(): void {
+    this.file = { ...this.file!, bootstrapped: true };
+    writeClusterFile(this.o.dataDir, this.file);
+  }
+
+  /** A restarted member re-announces itself (its address may have changed), once per run. */
+  private async rejoin(): Promise<void> {
+    const state = this.machine.state;
+    const me = state?.members.get(this.self);
+    if (me && me.address === this.o.advertise) {
+      this.joinedThisRun = true;
+      return;
+    }
+    const via =
+      this.leaderNodeOf(META_GROUP) ??
+      [...(state?.members.values() ?? [])].find((m) => m.id !== this.self && m.state === 'active')?.id;
+    let target = via;
+    if (!target) {
+      const seen = (await this.probeSeeds()).filter((s) => s.cluster === this.clusterId);
+      target = seen[0]?.id;
+      if (seen[0]) this.link.setPeer(seen[0].id, seen[0].address);
+    }
+    if (!target || target === this.self) return;
+    await this.call<JoinReply>(target, 'cluster.join', this.joinRequest(), 5_000);
+    this.joinedThisRun = true;
+  }
+
+  private joinRequest(): JoinRequest {
+    return { id: this.self, name: this.o.self.name, address: this.o.advertise };
+  }
+
+  private async handleJoin(_from: NodeId, body: JoinRequest): Promise<JoinReply> {
+    if (!this.clusterId || !this.host) throw new Error('this node is not in a cluster');
+    if (!this.host.isLeader(META_GROUP)) {
+      const lead = this.host.leaderOf(META_GROUP);
+      if (lead === null) throw new Error('the cluster has no coordinator now; retry');
+      return this.call<JoinReply>(nodeOfReplica(lead), 'cluster.join', body, 5_000);
+    }
+    const result = await this.proposeMeta({
+      type: 'join',
+      id: body.id,
+      name: body.name,
+      address: body.address,
+    });
+    if (!result.ok) throw new Error(result.error);
+    const state = this.machine.state!;
+    this.o.logger.info(
+      { type: 'node_joined', peer: body.name, id: body.id, address: body.address },
+      `node ${body.name} joined`,
+    );
+    const founder = state.founders.some((f) => f.id === body.id);
+    return { cluster_id: state.cluster_id, ...(founder && { founders: state.founders }) };
+  }
+
+  private async handleFound(_from: NodeId, body: FoundRequest): Promise<void> {
+    if (this.clusterId === body.cluster_id) return;
+    if (this.clusterId) throw new Error(`this node already belongs to cluster ${this.clusterId}`);
+    if (!body.founders.some((f) => f.id === this.self))
+      throw new Error('this node is not among the founders');
+    while (this.forming) await new Promise<void>((r) => this.runtime.setTimer(20, r));
+    if (this.clusterId === body.cluster_id) return;
+    if (this.clusterId) throw new Error(`this node already belongs to cluster ${this.clusterId}`);
+    this.forming = true;
+    try {
+      await this.adopt(body.cluster_id, body.founders);
+      this.joinedThisRun = true;
+    } finally {
+      this.forming = false;
+    }
+  }
+
+  /** Starts draining the node named `name` (on the coordinator; other nodes pass the request on). */
+  async drain(name: string): Promise<Member> {
+    const host = this.host;
+    const state = this.machine.state;
+    if (!host || !state)
+      throw new MembershipError('unavailable', 'this node does not know the cluster yet; retry');
+    if (!host.isLeader(META_GROUP)) {
+      const lead = host.leaderOf(META_GROUP);
+      if (lead === null)
+        throw new MembershipError('unavailable', 'the cluster has no coordinator now; retry');
+      return this.call<Member>(nodeOfReplica(lead), 'cluster.drain', { name }, 5_000);
+    }
+    const member = [...state.members.values()].find(
+      (m) => m.name === name && (m.state === 'active' || m.state === 'draining'),
+    );
+    if (!member) throw new MembershipError('unknown_node', `no active node is named ${name}`);
+    const result = await this.proposeMeta({ type: 'drain', id: member.id });
+    if (!result.ok) throw new MembershipError('refused', result.error);
+    this.o.logger.info({ type: 'node_draining', peer: name }, `draining node ${name}`);
+    return this.machine.state!.members.get(member.id)!;
+  }
+
+  private async proposeMeta(command: ClusterCommand): Promise<ClusterResult> {
+    return (await this.host!.propose(META_GROUP, encodeClusterCommand(command))) as ClusterResult;
+  }
+}
+
+interface JoinRequest {
+  id: NodeId;
+  name: string;
+  address: string;
+}
+
+interface JoinReply {
+  cluster_id: string;
+  founders?: readonly Founder[];
+}
+
+interface FoundRequest {
+  cluster_id: string;
+  founders: readonly Founder[];
+}
