@@ -18,6 +18,8 @@ export interface ClusterFile {
   readonly cluster_id: string;
   readonly founders?: readonly Founder[];
   readonly bootstrapped?: boolean;
+  /** The node was drained and removed: it serves nothing until its data directory is wiped. */
+  readonly removed?: boolean;
 }
 
 export function clusterFilePath(dataDir: string): string {

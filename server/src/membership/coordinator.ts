@@ -21,6 +21,14 @@ import type { NodeControl } from './node-control.js';
 import { removalProven } from './removal-evidence.js';
 import type { LeadReport, ReportBook } from './reports.js';
 
+/** A group as the coordinator plans it: its leader's state, which node reported it, and when. */
+interface GroupView {
+  readonly state: GroupState;
+  readonly node: NodeId;
+  readonly term: number;
+  readonly at: number;
+}
+
 export interface CoordinatorOptions {
   self: NodeId;
   host: RaftHost;
@@ -41,6 +49,8 @@ export interface CoordinatorOptions {
   learner_stall_ms?: number;
   promote_lag_entries: number;
   onAction?: (type: PlanAction['type'] | 'destroy' | 'balance') => void;
+  /** Tells a removed node it was removed (it cannot learn it from the meta group it left). */
+  tellRemoved: (node: NodeId) => Promise<void>;
 }
 
 /** Reports older than this are not planned from. */
@@ -62,11 +72,16 @@ export class Coordinator {
   private running = false;
   private leading = false;
   private readonly inFlight = new Set<GroupId>();
-  /** Learners' progress, to take out one that stalls (its replica may be gone). */
-  private readonly learners = new Map<ReplicaId, { match: number; since: number }>();
-  /** Replicas this coordinator created recently: not orphans while their addition is in flight. */
-  private readonly created = new Map<ReplicaId, number>();
-  private readonly destroying = new Map<ReplicaId, number>();
+  /** Learners' progress (`group|replica`), to take out one that stalls (its replica may be gone). */
+  private readonly learners = new Map<string, { match: number; since: number }>();
+  /** When each group's last change finished: it is planned again from a report taken after that. */
+  private readonly settled = new Map<GroupId, number>();
+  /** Replicas (`group|replica`) this coordinator created recently: not orphans while their addition is in flight. */
+  private readonly created = new Map<string, number>();
+  /** Replicas (`group|replica`) asked to go, not asked again for a while. */
+  private readonly destroying = new Map<string, number>();
+  /** Removed nodes told so. */
+  private readonly told = new Set<NodeId>();
 
   constructor(private readonly o: CoordinatorOptions) {}
 
@@ -129,14 +144,15 @@ export class Coordinator {
   }
 
   /** Every group's state, from this node's own replica when it leads, else from the leader's report. */
-  private groupStates(): Map<GroupId, { state: GroupState; node: NodeId; term: number }> {
-    const states = new Map<GroupId, { state: GroupState; node: NodeId; term: number }>();
+  private groupStates(): Map<GroupId, GroupView> {
+    const states = new Map<GroupId, GroupView>();
     for (const group of [META_GROUP, ...CONTEXT_GROUPS]) {
       const report = this.leadOf(group);
       if (!report) continue;
       states.set(group, {
         node: report.node,
         term: report.report.term,
+        at: report.at,
         state: {
           conf: report.report.conf,
           conf_index: report.report.conf_index,
@@ -151,11 +167,12 @@ export class Coordinator {
     return states;
   }
 
-  private leadOf(group: GroupId): { report: LeadReport; node: NodeId } | undefined {
+  private leadOf(group: GroupId): { report: LeadReport; node: NodeId; at: number } | undefined {
     if (this.o.host.isLeader(group)) {
       const s = this.o.host.status(group)!;
       return {
         node: this.o.self,
+        at: this.o.runtime.now(),
         report: {
           group,
           term: s.term,
@@ -172,6 +189,11 @@ export class Coordinator {
 
   /** Drained and replaced nodes whose replicas are all gone leave the member list. */
   private async lifecycle(cluster: ClusterState, states: Map<GroupId, { state: GroupState }>): Promise<void> {
+    for (const m of cluster.members.values()) {
+      if (m.state !== 'removed' || this.told.has(m.id) || this.o.silentFor(m.id) > 3_000) continue;
+      this.told.add(m.id);
+      this.o.tellRemoved(m.id).catch(() => this.told.delete(m.id));
+    }
     const leaving = [...cluster.members.values()].filter(
       (m) => m.state === 'draining' || m.state === 'replaced',
     );
@@ -195,15 +217,16 @@ export class Coordinator {
     }
   }
 
-  private plan(members: PlacementMember[], states: Map<GroupId, { state: GroupState; node: NodeId }>): void {
+  private plan(members: PlacementMember[], states: Map<GroupId, GroupView>): void {
     const parallel = this.o.parallel_max ?? 16;
     const eligible = members.filter((m) => m.eligible).length;
     const now = this.o.runtime.now();
-    for (const [group, { state, node }] of states) {
+    for (const [group, { state, node, at }] of states) {
       if (this.inFlight.size >= parallel) return;
-      if (this.inFlight.has(group)) continue;
+      // A report from before the group's last change would have it done again.
+      if (this.inFlight.has(group) || at <= (this.settled.get(group) ?? Number.NEGATIVE_INFINITY)) continue;
       const meta = group === META_GROUP;
-      const stalled = this.stalledLearner(state, now);
+      const stalled = this.stalledLearner(group, state, now);
       const action: PlanAction | undefined = stalled
         ? { type: 'remove', replica: stalled }
         : planGroup(group, state, members, {
@@ -222,22 +245,26 @@ export class Coordinator {
               `group ${group}: ${action.type} failed: ${error.message}`,
             ),
         )
-        .finally(() => this.inFlight.delete(group));
+        .finally(() => {
+          this.inFlight.delete(group);
+          this.settled.set(group, this.o.runtime.now());
+        });
     }
   }
 
   /** A learner that has not advanced for `learner_stall_ms` (its replica may be gone, or never made). */
-  private stalledLearner(state: GroupState, now: number): ReplicaId | undefined {
+  private stalledLearner(group: GroupId, state: GroupState, now: number): ReplicaId | undefined {
     const stallMs = this.o.learner_stall_ms ?? 30_000;
     for (const l of state.conf.learners) {
       const match = state.progress[l]?.match ?? 0;
-      const known = this.learners.get(l);
+      const key = `${group}|${l}`;
+      const known = this.learners.get(key);
       if (!known || match > known.match) {
-        this.learners.set(l, { match, since: now });
+        this.learners.set(key, { match, since: now });
         continue;
       }
       if (now - known.since > stallMs && match + this.o.promote_lag_entries < state.commit) {
-        this.learners.delete(l);
+        this.learners.delete(key);
         return l;
       }
     }
@@ -249,10 +276,18 @@ export class Coordinator {
     const change = (c: ConfChange) => leader.changeConf(group, c);
     switch (action.type) {
       case 'add_learner': {
-        const result = await this.propose({ type: 'alloc_replica', group, node: action.node });
-        const replica = result.ok ? result.replica : undefined;
-        if (!replica) throw new Error(result.ok ? 'no replica id allocated' : result.error);
-        this.created.set(replica, this.o.runtime.now());
+        // A replica made for an addition that did not go through is used again, never one left from before.
+        const held = this.heldBy(action.node, group);
+        let replica = held !== undefined && this.created.has(`${group}|${held}`) ? held : undefined;
+        if (held !== undefined && replica === undefined) {
+          throw new Error(`${action.node} still holds ${held} of group ${group}; waiting for it to go`);
+        }
+        if (replica === undefined) {
+          const result = await this.propose({ type: 'alloc_replica', group, node: action.node });
+          replica = result.ok ? result.replica : undefined;
+          if (!replica) throw new Error(result.ok ? 'no replica id allocated' : result.error);
+          this.created.set(`${group}|${replica}`, this.o.runtime.now());
+        }
         await this.o.control(action.node).createReplica(group, replica);
         await change({ type: 'add_learner', node: replica });
         this.o.logger.info(
@@ -281,6 +316,12 @@ export class Coordinator {
     }
   }
 
+  /** The replica of `group` that `node` holds, as it last reported (or this node's own). */
+  private heldBy(node: NodeId, group: GroupId): ReplicaId | undefined {
+    if (node === this.o.self) return this.o.host.replicaOf(group);
+    return this.o.reports.hostsOf(node, REPORT_MAX_AGE_MS)?.find((h) => h.group === group)?.replica;
+  }
+
   /** Replicas nodes hold that their group's committed configuration has provably dropped. */
   private collectOrphans(
     cluster: ClusterState,
@@ -294,10 +335,12 @@ export class Coordinator {
         member.id === this.o.self ? undefined : this.o.reports.hostsOf(member.id, REPORT_MAX_AGE_MS);
       for (const h of hosts ?? this.localHosts(member.id)) {
         const lead = states.get(h.group);
-        if (!lead || this.created.has(h.replica) || this.destroying.has(h.replica)) continue;
+        // Founding replicas share their node's id across groups: keys name the group too.
+        const key = `${h.group}|${h.replica}`;
+        if (!lead || this.created.has(key) || this.destroying.has(key)) continue;
         const evidence = { ...lead.state, term: lead.term };
         if (!removalProven(h.replica, h, evidence)) continue;
-        this.destroying.set(h.replica, now);
+        this.destroying.set(key, now);
         this.o
           .control(member.id)
           .destroyReplica(h.group, h.replica, evidence)

@@ -86,6 +86,7 @@ export class ClusterMembership {
   private joinedThisRun = false;
   private readonly stops: (() => void)[] = [];
   private reportScheduled = false;
+  private reportRound = 0;
   private stopped = false;
   private readonly channels = new Map<string, (from: NodeId, message: unknown) => void>();
   private readonly peerLostHandlers: ((node: NodeId) => void)[] = [];
@@ -119,6 +120,8 @@ export class ClusterMembership {
         'cluster.join': (from, body) => this.handleJoin(from, body as JoinRequest),
         'cluster.found': (from, body) => this.handleFound(from, body as FoundRequest),
         'cluster.drain': (_from, body) => this.drain((body as { name: string }).name),
+        'cluster.removed': async (_from, body) =>
+          this.removedFromCluster((body as { cluster_id: string }).cluster_id),
       },
     });
   }
@@ -172,6 +175,9 @@ export class ClusterMembership {
       down_after_ms: this.o.down_after_ms,
       promote_lag_entries: this.o.promote_lag_entries,
       onAction: (type) => this.metrics.change(type),
+      tellRemoved: async (node) => {
+        await this.call(node, 'cluster.removed', { cluster_id: this.clusterId }, 5_000);
+      },
     });
     this.coordinator.start();
     this.stops.push(() => this.coordinator?.stop());
@@ -207,12 +213,10 @@ export class ClusterMembership {
 
   /** The node leading `group`, as far as this node knows. */
   leaderNodeOf(group: GroupId): NodeId | undefined {
-    const host = this.host;
-    if (host?.hosts(group)) {
-      const lead = host.leaderOf(group);
-      if (lead !== null) return nodeOfReplica(lead);
-    }
+    const own = this.host?.hosts(group) ? this.host.status(group) : undefined;
     const report = this.reports.lead(group, 10_000);
+    // A replica that was removed keeps believing in its last leader: the newer term wins.
+    if (own?.lead != null && (!report || own.term >= report.report.term)) return nodeOfReplica(own.lead);
     return report?.node;
   }
 
@@ -266,22 +270,39 @@ export class ClusterMembership {
   /** Why this node cannot serve, or undefined: it is a member of a cluster whose meta group has a quorum. */
   notReadyReason(): string | undefined {
     if (!this.clusterId) return this.formation;
+    if (this.file?.removed) return this.removedReason();
     const state = this.machine.state;
     const me = state?.members.get(this.self);
     if (!state || !me) return `joined cluster ${this.clusterId}; waiting to be added to its meta group`;
     if (me.state === 'removed') return `this node was drained and removed from cluster ${this.clusterId}`;
     if (me.state === 'replaced') return 'another incarnation of this node replaced it';
-    if (this.host?.leaderOf(META_GROUP) == null)
+    if (this.leaderNodeOf(META_GROUP) === undefined) {
       return 'the cluster has no quorum: its meta group has no leader';
+    }
     return undefined;
   }
 
   /** Why API requests must be refused here even though the node runs. */
   refusalReason(): string | undefined {
     const me = this.machine.state?.members.get(this.self);
-    if (me?.state === 'removed') return `this node was drained and removed from cluster ${this.clusterId}`;
+    if (this.file?.removed || me?.state === 'removed') return this.removedReason();
     if (!this.clusterId) return `not part of a cluster yet: ${this.formation}`;
     return undefined;
+  }
+
+  private removedReason(): string {
+    return (
+      `this node was drained and removed from cluster ${this.clusterId}; stop it, or wipe its ` +
+      'FASTPACA_RAFT_DATA_DIR to add it again as a new node'
+    );
+  }
+
+  /** The coordinator says this node was removed: it remembers it across restarts. */
+  private async removedFromCluster(clusterId: string): Promise<void> {
+    if (clusterId !== this.clusterId || !this.file || this.file.removed) return;
+    this.file = { ...this.file, removed: true };
+    writeClusterFile(this.o.dataDir, this.file);
+    this.o.logger.warn({ type: 'node_removed' }, this.removedReason());
   }
 
   // ------------------------------------------------------------------ link
@@ -344,11 +365,13 @@ export class ClusterMembership {
     const leads = leadReports(host);
     const report: NodeReport = { ch: 'report', leads };
     this.reports.receive(this.self, report);
-    const coordinator = host.leaderOf(META_GROUP);
-    const coordinatorNode = coordinator === null ? undefined : nodeOfReplica(coordinator);
+    // The coordinator plans from everyone's replicas; every few rounds all nodes get them, so
+    // a new coordinator (or one this node has stale news of) has them at once.
+    const coordinator = this.leaderNodeOf(META_GROUP);
+    const everyone = ++this.reportRound % 4 === 0;
     const withHosts: NodeReport = { ch: 'report', leads, hosts: hostReports(host) };
     for (const peer of this.link.peers()) {
-      this.link.send(peer, peer === coordinatorNode ? withHosts : report);
+      this.link.send(peer, everyone || peer === coordinator ? withHosts : report);
     }
   }
 
@@ -374,7 +397,7 @@ export class ClusterMembership {
   // ---------------------------------------------------------- discovery
 
   private async discover(): Promise<void> {
-    if (this.stopped || this.forming || !this.host) return;
+    if (this.stopped || this.forming || !this.host || this.file?.removed) return;
     this.forming = true;
     try {
       if (!this.clusterId) await this.formOrJoin();

@@ -36,6 +36,9 @@ export class ControlRefused extends Error {
 
 /** This node's side: carries out requests on its own replicas. */
 export class LocalControl implements NodeControl {
+  /** Groups whose replica is being destroyed: no new replica until that is durable. */
+  private readonly removing = new Set<GroupId>();
+
   constructor(
     private readonly self: NodeId,
     private readonly host: RaftHost,
@@ -46,6 +49,9 @@ export class LocalControl implements NodeControl {
   async createReplica(group: GroupId, replica: ReplicaId): Promise<void> {
     if (nodeOfReplica(replica) !== this.self) {
       throw new ControlRefused(`replica ${replica} does not belong on node ${this.self}`);
+    }
+    if (this.removing.has(group)) {
+      throw new ControlRefused(`group ${group}: the previous replica's removal is not durable yet; retry`);
     }
     const held = this.host.replicaOf(group);
     if (held === replica) return;
@@ -67,8 +73,15 @@ export class LocalControl implements NodeControl {
           `replica knows ${own?.conf_index ?? 'nothing'})`,
       );
     }
-    await this.host.removeReplica(group, Math.max(evidence.term, own.term));
+    // The state machine goes with the replica, at once: a new replica of the group gets a new one.
+    this.removing.add(group);
+    const removal = this.host.removeReplica(group, Math.max(evidence.term, own.term));
     this.onDestroyed(group);
+    try {
+      await removal;
+    } finally {
+      this.removing.delete(group);
+    }
   }
 
   async changeConf(group: GroupId, change: ConfChange): Promise<void> {

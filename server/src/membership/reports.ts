@@ -87,7 +87,7 @@ export class ReportBook {
   }
 
   /** The latest leader's report of `group`, if one arrived within `maxAgeMs`. */
-  lead(group: GroupId, maxAgeMs: number): { report: LeadReport; node: NodeId } | undefined {
+  lead(group: GroupId, maxAgeMs: number): { report: LeadReport; node: NodeId; at: number } | undefined {
     const known = this.leads.get(group);
     return known && this.now() - known.at <= maxAgeMs ? known : undefined;
   }

@@ -184,7 +184,8 @@ export class NodeLink {
 
   /** Closes and re-dials every outbound connection, so peers see this node's new identity. */
   redialAll(): void {
-    for (const [node, link] of this.peerLinks) {
+    // A snapshot: re-adding a peer while iterating the map itself would visit it again, forever.
+    for (const [node, link] of [...this.peerLinks]) {
       const address = link.currentAddress;
       link.close();
       this.peerLinks.delete(node);
@@ -355,6 +356,7 @@ export class NodeLink {
         }
       };
       socket.on('data', onData);
+      socket.once('end', () => socket.destroy());
       if (head.length > 0) onData(head);
       on.established(socket, peer, me);
     });
@@ -459,6 +461,8 @@ export class NodeLink {
       }
     };
     socket.on('data', onData);
+    // The dialer closing its side ends the link: nothing more can arrive.
+    socket.once('end', () => socket.destroy());
     socket.once('close', () => {
       cancelHello();
       this.inbound.delete(socket);

@@ -27,7 +27,8 @@ export class ContextMachine implements GroupStateMachine {
   constructor(
     readonly group: number,
     private readonly onEvents: EventSink,
-    private readonly onRestore?: (group: number, previous: ContextGroup) => void,
+    /** The state was replaced by a snapshot: `previous` is what it replaced. */
+    private readonly onRestore?: (previous: ContextGroup, current: ContextGroup) => void,
   ) {}
 
   apply(data: Uint8Array): Applied<unknown> {
@@ -54,6 +55,6 @@ export class ContextMachine implements GroupStateMachine {
   restore(data: Uint8Array): void {
     const previous = this.contexts;
     this.contexts = ContextGroup.restore(data);
-    this.onRestore?.(this.group, previous);
+    this.onRestore?.(previous, this.contexts);
   }
 }

@@ -22,8 +22,8 @@ export class ContextMachines {
       machine = new ContextMachine(
         group,
         (contextId, frames) => this.hub.publish(contextId, frames),
-        (g, previous) => {
-          const ids = new Set([...previous.contextIds(), ...this.machines.get(g)!.contexts.contextIds()]);
+        (previous, current) => {
+          const ids = new Set([...previous.contextIds(), ...current.contextIds()]);
           for (const id of ids) this.hub.reset(id);
         },
       );
