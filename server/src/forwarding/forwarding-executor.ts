@@ -161,7 +161,7 @@ export class ForwardingExecutor implements ContextExecutor {
 
   private holdsVoter(group: GroupId): boolean {
     const s = this.o.host.hosts(group) ? this.o.host.status(group) : undefined;
-    return s !== undefined && s.conf.voters.includes(s.id);
+    return s?.conf.voters.includes(s.id) === true;
   }
 }
 

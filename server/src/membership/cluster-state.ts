@@ -109,19 +109,19 @@ export function applyClusterCommand(
     }
     case 'removed': {
       const m = members.get(command.id);
-      if (!m || m.state !== 'draining') return fail(`node ${command.id} is not draining`);
+      if (m?.state !== 'draining') return fail(`node ${command.id} is not draining`);
       members.set(command.id, { ...m, state: 'removed' });
       return done();
     }
     case 'forget': {
       const m = members.get(command.id);
-      if (!m || m.state !== 'replaced') return fail(`node ${command.id} was not replaced`);
+      if (m?.state !== 'replaced') return fail(`node ${command.id} was not replaced`);
       members.delete(command.id);
       return done();
     }
     case 'alloc_replica': {
       const m = members.get(command.node);
-      if (!m || m.state !== 'active') return fail(`node ${command.node} cannot take replicas`);
+      if (m?.state !== 'active') return fail(`node ${command.node} cannot take replicas`);
       return done({ next_replica: state.next_replica + 1 }, replicaId(command.node, state.next_replica));
     }
   }

@@ -400,8 +400,7 @@ export class Coordinator {
           return (
             target !== node &&
             (led.get(target)?.length ?? Number.POSITIVE_INFINITY) + 1 < (led.get(node)?.length ?? 0) &&
-            p !== undefined &&
-            p.active &&
+            p?.active &&
             p.match >= state.commit
           );
         });

@@ -7,7 +7,7 @@ import { formatAddress, parseAddress } from '../node-link/address.js';
 import type { Hello } from '../node-link/handshake.js';
 import { NodeLinkMetrics } from '../node-link/metrics.js';
 import { NodeLink } from '../node-link/node-link.js';
-import { isRpcMessage, Rpc, RpcError, type RpcHandler } from '../node-link/rpc.js';
+import { isRpcMessage, Rpc, RpcError } from '../node-link/rpc.js';
 import { META_GROUP } from '../placement/groups.js';
 import type { GroupId, NodeId, WireMessage } from '../raft/index.js';
 import type { RaftHost } from '../replication/host/raft-host.js';

@@ -24,7 +24,6 @@ import { CONTEXT_GROUPS, groupOf, META_GROUP } from '../placement/groups.js';
 import { DEFAULT_RAFT_CONFIG, validateRaftConfig } from '../raft/index.js';
 import { RaftHost } from '../replication/host/raft-host.js';
 import { RaftMetrics } from '../replication/metrics.js';
-import type { RaftStorage } from '../replication/storage/raft-storage.js';
 import { WalRaftStorage } from '../replication/storage/wal-storage.js';
 import { StreamHub } from '../stream/stream-hub.js';
 import { LocalStreamSource, type StreamSource } from '../stream/stream-source.js';
@@ -173,7 +172,7 @@ export class ServerNode {
       });
       streams = new RoutedStreamSource(localStreams, relays.client, (id) => {
         const s = host.hosts(groupOf(id)) ? host.status(groupOf(id)) : undefined;
-        return s !== undefined && s.conf.voters.includes(s.id);
+        return s?.conf.voters.includes(s.id) === true;
       });
       cluster = {
         view: async () => membership.view(),
