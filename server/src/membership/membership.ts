@@ -59,6 +59,8 @@ export interface MembershipOptions {
 const UP_WITHIN_MS = 3_000;
 /** Unformed nodes that dialled in count as seen for this long. */
 const SEEN_FOR_MS = 10_000;
+/** How often a member checks that its seeds are still of its own cluster. */
+const SEED_CHECK_MS = 30_000;
 
 /**
  * This node's part in a cluster: the node link and its requests, the meta
@@ -84,6 +86,8 @@ export class ClusterMembership {
   private formation = 'starting';
   private forming = false;
   private joinedThisRun = false;
+  private seedsCheckedAt = Number.NEGATIVE_INFINITY;
+  private readonly foreignSeedsLogged = new Set<string>();
   private readonly stops: (() => void)[] = [];
   private reportScheduled = false;
   private reportRound = 0;
@@ -402,6 +406,7 @@ export class ClusterMembership {
     try {
       if (!this.clusterId) await this.formOrJoin();
       else if (!this.joinedThisRun) await this.rejoin();
+      else if (this.runtime.now() - this.seedsCheckedAt >= SEED_CHECK_MS) await this.checkSeeds();
     } catch (error) {
       this.o.logger.debug({ type: 'discovery_failed', err: error }, 'discovery step failed');
     } finally {
@@ -550,9 +555,32 @@ export class ClusterMembership {
       target = seen[0]?.id;
       if (seen[0]) this.link.setPeer(seen[0].id, seen[0].address);
     }
-    if (!target || target === this.self) return;
-    await this.call<JoinReply>(target, 'cluster.join', this.joinRequest(), 5_000);
+    if (!target) return;
+    // The coordinator itself records its new address directly.
+    if (target === this.self) await this.handleJoin(this.self, this.joinRequest());
+    else await this.call<JoinReply>(target, 'cluster.join', this.joinRequest(), 5_000);
     this.joinedThisRun = true;
+  }
+
+  /**
+   * A member whose seeds answer for another cluster is misconfigured (two
+   * clusters given one seed list, or a data directory from elsewhere): it
+   * stays in its own cluster and says so, once per foreign node.
+   */
+  private async checkSeeds(): Promise<void> {
+    this.seedsCheckedAt = this.runtime.now();
+    for (const seen of await this.probeSeeds()) {
+      if (seen.cluster === null || seen.cluster === this.clusterId) continue;
+      const key = `${seen.id}|${seen.cluster}`;
+      if (this.foreignSeedsLogged.has(key)) continue;
+      this.foreignSeedsLogged.add(key);
+      this.o.logger.error(
+        { type: 'seed_of_other_cluster', peer: seen.name, peer_cluster: seen.cluster },
+        `FASTPACA_CLUSTER_SEED reaches node ${seen.name} (${seen.address}) of cluster ${seen.cluster}, ` +
+          `but this node belongs to cluster ${this.clusterId}; it stays out of that cluster. Point the seed ` +
+          'at this cluster, or give this node a fresh FASTPACA_RAFT_DATA_DIR to join that one',
+      );
+    }
   }
 
   private joinRequest(): JoinRequest {

@@ -9,6 +9,8 @@ export class RaftMetrics {
   private readonly storageWriteGroups: Histogram;
   private readonly snapshots: Counter;
   private readonly snapshotBytes: Histogram;
+  private readonly snapshotTransfers: Counter<'direction'>;
+  private readonly elections: Counter;
 
   constructor(
     registry: Registry,
@@ -55,6 +57,17 @@ export class RaftMetrics {
       buckets: [1e3, 1e4, 1e5, 1e6, 1e7, 1e8],
       registers,
     });
+    this.snapshotTransfers = new Counter({
+      name: 'fastpaca_raft_snapshot_transfers_total',
+      help: 'Snapshots sent whole to a lagging replica (sent) and installed from a leader (received).',
+      labelNames: ['direction'],
+      registers,
+    });
+    this.elections = new Counter({
+      name: 'fastpaca_raft_elections_total',
+      help: 'Elections a local replica started (after winning its pre-vote).',
+      registers,
+    });
     new Gauge({
       name: 'fastpaca_raft_log_entries',
       help: 'Log entries held since the last snapshot, summed over local groups.',
@@ -93,6 +106,12 @@ export class RaftMetrics {
   storageWrite(ms: number, groups: number): void {
     this.storageWrites.observe(ms / 1000);
     this.storageWriteGroups.observe(groups);
+  }
+  snapshotTransferred(direction: 'sent' | 'received'): void {
+    this.snapshotTransfers.inc({ direction });
+  }
+  electionStarted(): void {
+    this.elections.inc();
   }
   snapshotTaken(bytes: number): void {
     this.snapshots.inc();

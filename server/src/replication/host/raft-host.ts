@@ -485,7 +485,12 @@ export class RaftHost implements Replicator {
     const observer = this.o.observer;
     if (observer?.ready) for (const r of readies) observer.ready(r, this.core.node(r.group)!);
     this.writer.submit(readies);
-    if (this.o.sender) for (const m of messages) this.o.sender.send(nodeOfReplica(m.to), m);
+    if (this.o.sender) {
+      for (const m of messages) {
+        this.o.sender.send(nodeOfReplica(m.to), m);
+        if (m.type === 'snap' && m.done) this.o.metrics?.snapshotTransferred('sent');
+      }
+    }
     for (const r of readies) this.applyReady(r);
     if (this.core.hasReady()) this.schedule();
   }
@@ -506,6 +511,7 @@ export class RaftHost implements Replicator {
         this.o.onLeaderChange?.(group, r.soft_state.lead);
       }
       if (r.soft_state.role !== 'leader') this.pending.failUnconfirmedReads(group, 'leadership moved; retry');
+      if (r.soft_state.role === 'candidate') this.o.metrics?.electionStarted();
     }
     if (r.snapshot?.mode === 'install') {
       // A leader's snapshot replaces the log this node's own snapshot in progress was taken from.
@@ -516,6 +522,7 @@ export class RaftHost implements Replicator {
       this.applied.set(group, index);
       this.snapshotIndex.set(group, index);
       this.pending.supersededThrough(group, index, 'was replaced by a snapshot');
+      this.o.metrics?.snapshotTransferred('received');
       this.o.observer?.restored?.(group, snapshot);
     }
     const now = this.runtime.now();
