@@ -3,6 +3,9 @@ import { replicaId } from '../replication/replica-id.js';
 import { plainPackr } from '../util/msgpack.js';
 import type { Founder } from './cluster-file.js';
 
+/** Active nodes a drain must leave, so that every group keeps three replicas. */
+export const MIN_ACTIVE_AFTER_DRAIN = 3;
+
 /**
  * The meta group's state: the cluster's id, its members, and the counter
  * fresh replica ids are drawn from. Placement itself is not stored: it is a
@@ -104,6 +107,13 @@ export function applyClusterCommand(
       const m = members.get(command.id);
       if (!m || m.state === 'removed' || m.state === 'replaced')
         return fail(`node ${command.id} is not a member`);
+      const othersActive = [...members.values()].filter((o) => o.state === 'active' && o.id !== m.id).length;
+      // Fewer than three active nodes would leave groups that cannot lose a replica: add a node first.
+      if (m.state === 'active' && othersActive < MIN_ACTIVE_AFTER_DRAIN)
+        return fail(
+          `draining ${m.name} would leave ${othersActive} active node${othersActive === 1 ? '' : 's'}; ` +
+            `at least ${MIN_ACTIVE_AFTER_DRAIN} must remain, so add a node first`,
+        );
       if (m.state !== 'draining') members.set(command.id, { ...m, state: 'draining' });
       return done();
     }

@@ -55,6 +55,7 @@ export interface CoordinatorOptions {
 
 /** Reports older than this are not planned from. */
 const REPORT_MAX_AGE_MS = 3_000;
+const TELL_REMOVED_RETRY_MS = 10_000;
 
 /**
  * The coordinator: runs on the node that leads the meta group, and only while
@@ -80,8 +81,8 @@ export class Coordinator {
   private readonly created = new Map<string, number>();
   /** Replicas (`group|replica`) asked to go, not asked again for a while. */
   private readonly destroying = new Map<string, number>();
-  /** Removed nodes told so. */
-  private readonly told = new Set<NodeId>();
+  /** Removed nodes: told so (`true`), or when telling them may be tried again. */
+  private readonly told = new Map<NodeId, true | number>();
 
   constructor(private readonly o: CoordinatorOptions) {}
 
@@ -190,9 +191,15 @@ export class Coordinator {
   /** Drained and replaced nodes whose replicas are all gone leave the member list. */
   private async lifecycle(cluster: ClusterState, states: Map<GroupId, { state: GroupState }>): Promise<void> {
     for (const m of cluster.members.values()) {
-      if (m.state !== 'removed' || this.told.has(m.id) || this.o.silentFor(m.id) > 3_000) continue;
-      this.told.add(m.id);
-      this.o.tellRemoved(m.id).catch(() => this.told.delete(m.id));
+      if (m.state !== 'removed') continue;
+      const told = this.told.get(m.id);
+      if (told === true || (told !== undefined && this.o.runtime.now() < told)) continue;
+      // A removed node is no longer dialled, and may be down: told through a link opened for it, retried slowly.
+      this.told.set(m.id, this.o.runtime.now() + TELL_REMOVED_RETRY_MS);
+      this.o
+        .tellRemoved(m.id)
+        .then(() => this.told.set(m.id, true))
+        .catch(() => {});
     }
     const leaving = [...cluster.members.values()].filter(
       (m) => m.state === 'draining' || m.state === 'replaced',

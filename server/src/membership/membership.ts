@@ -59,6 +59,8 @@ export interface MembershipOptions {
 const UP_WITHIN_MS = 3_000;
 /** Unformed nodes that dialled in count as seen for this long. */
 const SEEN_FOR_MS = 10_000;
+/** A peer that is no member (as far as this node knows) is still dialled this long after it was last heard from. */
+const KEEP_DIALLING_MS = 60_000;
 /** How often a member checks that its seeds are still of its own cluster. */
 const SEED_CHECK_MS = 30_000;
 
@@ -180,6 +182,10 @@ export class ClusterMembership {
       promote_lag_entries: this.o.promote_lag_entries,
       onAction: (type) => this.metrics.change(type),
       tellRemoved: async (node) => {
+        const member = this.machine.state?.members.get(node);
+        if (!member) return;
+        this.transient.set(node, this.runtime.now());
+        this.link.setPeer(node, member.address);
         await this.call(node, 'cluster.removed', { cluster_id: this.clusterId }, 5_000);
       },
     });
@@ -355,7 +361,10 @@ export class ClusterMembership {
     }
     const now = this.runtime.now();
     for (const peer of this.link.peers()) {
-      const recent = now - (this.transient.get(peer) ?? Number.NEGATIVE_INFINITY) < 60_000;
+      // A peer still talking to this node stays dialled: this replica's view may be the older one.
+      const recent =
+        now - (this.transient.get(peer) ?? Number.NEGATIVE_INFINITY) < KEEP_DIALLING_MS ||
+        now - (this.link.lastHeard(peer) ?? Number.NEGATIVE_INFINITY) < KEEP_DIALLING_MS;
       if (!keep.has(peer) && !recent) {
         this.link.removePeer(peer);
         this.reports.forget(peer);

@@ -47,7 +47,7 @@ export interface NodeLinkOptions extends Partial<LinkLimits> {
   admit: (peer: Hello) => string | undefined;
   /** Frames' messages from an authenticated, admitted peer, with what it said in its handshake. */
   onMessages: (peer: Hello, messages: unknown[]) => void;
-  /** A peer this node does not dial yet connected and was admitted (a node joining, say). */
+  /** A frame came from an admitted peer this node does not dial (a node joining, say). */
   onInboundPeer?: (peer: Hello) => void;
   /** The outbound connection to a peer closed: what was written to it may not have arrived. */
   onPeerLost?: (node: string) => void;
@@ -446,9 +446,11 @@ export class NodeLink {
         if (refusal !== undefined) return close('refused', `refused node ${peer.node}: ${refusal}`, refusal);
         admitted = true;
         cancelHello();
-        if (!this.peerLinks.has(peer.node)) this.o.onInboundPeer?.(peer);
         msgs = msgs.slice(1);
       }
+      // Checked on every frame, not just at the handshake: a peer this node stopped dialling (its
+      // membership view was behind) but which still talks to it must be answered, or neither learns more.
+      if (!this.peerLinks.has(peer.node)) this.o.onInboundPeer?.(peer);
       this.heard.set(peer.node, this.runtime.now());
       if (msgs.length > 0) this.o.onMessages(peer, msgs);
     };

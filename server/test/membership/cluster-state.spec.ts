@@ -52,14 +52,36 @@ describe('cluster state – the meta group’s members', () => {
   it('a drained node is removed for good: it cannot rejoin under the same id', () => {
     const { state, results } = run(
       initialClusterState('cl', founders),
+      { type: 'join', id: 'd~1', name: 'd', address: 'd:4000' },
       { type: 'drain', id: 'b~1' },
       { type: 'removed', id: 'b~1' },
       { type: 'join', id: 'b~1', name: 'b', address: 'b:4000' },
       { type: 'alloc_replica', group: 3, node: 'b~1' },
     );
+    expect(results[1]).toEqual({ ok: true });
     expect(state.members.get('b~1')?.state).toBe('removed');
-    expect(results[2]).toMatchObject({ ok: false, error: expect.stringMatching(/drained and removed/) });
-    expect(results[3]).toMatchObject({ ok: false });
+    expect(results[3]).toMatchObject({ ok: false, error: expect.stringMatching(/drained and removed/) });
+    expect(results[4]).toMatchObject({ ok: false });
+  });
+
+  it('refuses a drain that would leave fewer than three active nodes', () => {
+    const { state, results } = run(
+      initialClusterState('cl', founders),
+      { type: 'drain', id: 'b~1' },
+      { type: 'join', id: 'd~1', name: 'd', address: 'd:4000' },
+      { type: 'drain', id: 'b~1' },
+      { type: 'drain', id: 'a~1' },
+      { type: 'drain', id: 'b~1' },
+    );
+    expect(results[0]).toEqual({
+      ok: false,
+      error: 'draining b would leave 2 active nodes; at least 3 must remain, so add a node first',
+    });
+    expect(results[2]).toEqual({ ok: true });
+    expect(results[3]).toMatchObject({ ok: false, error: expect.stringMatching(/would leave 2 active/) });
+    // Draining again a node already draining is a no-op, not a refusal.
+    expect(results[4]).toEqual({ ok: true });
+    expect([...state.members.values()].filter((m) => m.state === 'active')).toHaveLength(3);
   });
 
   it('a member rejoining with a new address updates it', () => {

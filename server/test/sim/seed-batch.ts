@@ -20,6 +20,8 @@ export function seedBatch(
         const failures: string[] = [];
         for (let seed = start; seed <= end; seed++) {
           const r = await runSeed(seed, { ...options, profile });
+          // A simulation never leaves the microtask queue: yield so the test worker can answer its runner.
+          await new Promise((resolve) => setImmediate(resolve));
           if (!r.ok) {
             failures.push(
               `seed ${seed} [${r.failure!.checker}] ${r.failure!.message.split('\n')[0]}\n` +
