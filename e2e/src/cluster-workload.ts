@@ -131,3 +131,27 @@ export async function checkHistory(url: string, contextId: string, acks: readonl
     throw new Error(`history of ${contextId} via ${url}:\n  ${problems.slice(0, 20).join('\n  ')}`);
   return texts;
 }
+
+/** A short account of the cluster as `url` sees it, for failure messages. */
+export async function describeCluster(url: string): Promise<string> {
+  try {
+    const v = await view(url);
+    const nodes = v.nodes.map(
+      (n) => `${n.name} ${n.state}/${n.status} led=${n.groups_led} replicated=${n.groups_replicated}`,
+    );
+    const unsettled = v.groups.filter(
+      (g) => g.leader === null || g.replicas.length !== 3 || g.replicas.some((r) => r.role !== 'voter'),
+    );
+    const sample = unsettled
+      .slice(0, 8)
+      .map((g) => `${g.group}: leader=${g.leader} ${g.replicas.map((r) => `${r.node}:${r.role}`).join(',')}`);
+    return [
+      `as ${v.node} sees it; coordinator ${v.coordinator}`,
+      ...nodes,
+      `${unsettled.length} unsettled groups`,
+      ...sample,
+    ].join('\n');
+  } catch (error) {
+    return `no view from ${url}: ${(error as Error).message}`;
+  }
+}

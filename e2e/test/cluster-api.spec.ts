@@ -46,8 +46,8 @@ describe('cluster – any node serves any request', () => {
     expect(v.groups).toHaveLength(256);
     expect(v.meta?.replicas.filter((r) => r.role === 'voter')).toHaveLength(3);
     expect(v.meta?.replicas).toHaveLength(4);
-    // Every node sees the same cluster.
-    for (const n of cluster.nodes) expect((await view(n.url)).cluster_id).toBe(v.cluster_id);
+    // Every node sees the same cluster (the SDK's view of it too).
+    for (const n of cluster.nodes) expect((await client(n.url).cluster()).cluster_id).toBe(v.cluster_id);
   });
 
   it('serves every route through every node, with the same answers from each', async () => {

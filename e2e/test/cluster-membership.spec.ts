@@ -1,6 +1,14 @@
 import { TestCluster } from '@fastpaca/server/testing/cluster';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, AppendLoad, checkHistory, client, until, view } from '../src/cluster-workload.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  API_KEY,
+  AppendLoad,
+  checkHistory,
+  client,
+  describeCluster,
+  until,
+  view,
+} from '../src/cluster-workload.js';
 
 /**
  * Membership changes under load, on real processes: a fourth node joins and
@@ -13,7 +21,10 @@ const contextId = `membership-${Date.now().toString(36)}`;
 let load: AppendLoad;
 
 beforeAll(async () => {
-  cluster = await TestCluster.start({ nodes: 3, env: { FASTPACA_API_KEY: API_KEY } });
+  cluster = await TestCluster.start({
+    nodes: 3,
+    env: { FASTPACA_API_KEY: API_KEY },
+  });
   await client(cluster.nodes[0]!.url).context(contextId, { budget: 1_000_000 });
   load = new AppendLoad(
     contextId,
@@ -21,6 +32,14 @@ beforeAll(async () => {
     1,
   );
 }, 120_000);
+
+beforeEach((context) => {
+  context.onTestFailed(async () => {
+    const live = cluster.nodes.filter((n) => n.server !== undefined);
+    for (const n of live) console.error(await describeCluster(n.url));
+    console.error(cluster.output());
+  });
+});
 
 afterAll(async () => {
   await load?.stop();
@@ -89,6 +108,15 @@ describe('cluster – membership under load', () => {
     });
     expect(load.errors, JSON.stringify(load.errors.slice(0, 5))).toEqual([]);
     await cluster.kill(3);
+    // Three active nodes are left: draining one more would leave groups that cannot lose a replica.
+    const refused = await fetch(`${url}/v1/cluster/nodes/node-1/drain`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { message: string }).message).toMatch(
+      /would leave 2 active nodes.*add a node first/,
+    );
   }, 120_000);
 
   it('when the coordinator is killed, another node takes over and acts: a new node gets its replicas', async () => {

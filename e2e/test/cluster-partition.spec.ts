@@ -97,6 +97,17 @@ describe('cluster – partitions', () => {
       () => majorityLoad.acksAfter(cutAt + 3_000).length >= 40,
     );
     const resumed = majorityLoad.acksAfter(cutAt)[0]!.at - cutAt;
+    // A client of the cut-off node gets a 503 it can act on, within the request timeout: never a hang or a 500.
+    const asked = Date.now();
+    const refused = await fetch(`${isolated.url}/v1/contexts/${contextId}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: { role: 'user', parts: [{ type: 'text', text: 'cut off' }] } }),
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(((await refused.json()) as { error: string }).error).toBe('unavailable');
+    expect(Date.now() - asked).toBeLessThan(2_000 + 1_500);
     // Hold the partition long enough that the cut-off node's requests time out.
     await new Promise((r) => setTimeout(r, 3_000));
     const healAt = Date.now();

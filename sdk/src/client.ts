@@ -1,3 +1,4 @@
+import type { ClusterView, DrainResponse } from '@fastpaca/contract';
 import { type ClientCore, ContextHandle } from './context-handle.js';
 import { resolveRetryOptions } from './http/retry-policy.js';
 import { Transport } from './http/transport.js';
@@ -21,6 +22,14 @@ export interface FastpacaClient {
   context(id: string, options: ContextOptions & RequestOptions): Promise<ContextHandle>;
   /** A handle on an existing context, without a round trip. */
   contextHandle(id: string): ContextHandle;
+  /** The cluster as the answering node sees it: nodes, coordinator, every group's replicas and leader (API key only). */
+  cluster(options?: RequestOptions): Promise<ClusterView>;
+  /**
+   * Starts draining a node: its replicas move elsewhere, then it is removed
+   * (watch `cluster()`). Repeating it is harmless. API key only; a
+   * `ConflictError` when too few nodes would remain, or on a single node.
+   */
+  drainNode(name: string, options?: RequestOptions): Promise<DrainResponse>;
 }
 
 export function createClientFor(options: ClientOptions, platform: Platform): FastpacaClient {
@@ -65,5 +74,11 @@ export function createClientFor(options: ClientOptions, platform: Platform): Fas
       return handle;
     },
     contextHandle: (id) => new ContextHandle(id, core),
+    async cluster(options) {
+      return (await transport.call('getCluster', {}, options)).body;
+    },
+    async drainNode(name, options) {
+      return (await transport.call('drainNode', { params: { name } }, options)).body;
+    },
   };
 }

@@ -15,7 +15,7 @@ import { withRetry } from './with-retry.js';
 
 export type RouteName = keyof Contract;
 
-type SuccessStatus<R extends AppRoute> = Extract<keyof R['responses'], 200 | 201 | 204>;
+type SuccessStatus<R extends AppRoute> = Extract<keyof R['responses'], 200 | 201 | 202 | 204>;
 
 /** The success body of a route, inferred from the contract. */
 export type RouteResult<K extends RouteName> = ClientInferResponseBody<
@@ -30,7 +30,10 @@ export type RouteQuery<K extends RouteName> =
   ClientInferRequest<Contract[K]> extends { query: infer Q } ? Q : never;
 
 export interface CallInput<K extends RouteName> {
-  id: string;
+  /** The context id of `/v1/contexts/:id/...` routes. */
+  id?: string;
+  /** Other path parameters, such as a node's `name`. */
+  params?: Record<string, string>;
   body?: RouteBody<K>;
   query?: RouteQuery<K>;
   headers?: Record<string, string>;
@@ -75,7 +78,13 @@ export class Transport {
     options: CallOptions = {},
   ): Promise<{ status: number; body: RouteResult<K> }> {
     const route: AppRoute = contract[name];
-    const path = insertParamsIntoPath({ path: route.path, params: { id: encodeURIComponent(input.id) } });
+    const params: Record<string, string> = {};
+    for (const [key, value] of Object.entries({
+      ...input.params,
+      ...(input.id !== undefined && { id: input.id }),
+    }))
+      params[key] = encodeURIComponent(value);
+    const path = insertParamsIntoPath({ path: route.path, params });
     const url = this.baseUrl + path + convertQueryParamsToUrlString(input.query ?? {});
     const hasBody = input.body !== undefined;
     const payload = hasBody ? JSON.stringify(input.body) : undefined;
