@@ -1,3 +1,4 @@
+import { closest } from 'fastest-levenshtein';
 import { z } from 'zod';
 
 /**
@@ -135,9 +136,33 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * `FASTPACA_*` variables that the project's clients and tools read (the
+ * examples' server URL, the test and benchmark harnesses): a shell that runs
+ * them beside the server must not stop it.
+ */
+const NOT_SERVER_VARIABLES = /^FASTPACA_(URL|CHROMIUM_PATH|TEST_[A-Z0-9_]+|BENCH_[A-Z0-9_]+)$/;
+
+/** A `FASTPACA_*` variable the server does not know is a typo until shown otherwise: it names the nearest. */
+function unknownVariables(env: NodeJS.ProcessEnv, known: string[]): string[] {
+  const ours = known.filter((k) => k.startsWith('FASTPACA_'));
+  return Object.entries(env)
+    .filter(
+      ([k, v]) =>
+        k.startsWith('FASTPACA_') &&
+        v !== undefined &&
+        v !== '' &&
+        !known.includes(k) &&
+        !NOT_SERVER_VARIABLES.test(k),
+    )
+    .map(([k]) => `${k} is not a fastpaca variable; did you mean ${closest(k, ours)}?`);
+}
+
 /** Parses the environment. Empty strings count as unset, as with `VAR=` in a shell. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const known = Object.keys(EnvSchema.shape);
+  const typos = unknownVariables(env, known);
+  if (typos.length > 0) throw new ConfigError(`invalid configuration:\n  ${typos.join('\n  ')}`);
   const present = Object.fromEntries(
     Object.entries(env).filter(([k, v]) => known.includes(k) && v !== undefined && v !== ''),
   );

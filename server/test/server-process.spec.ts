@@ -79,6 +79,14 @@ describe('server process – start-up errors', () => {
     ).rejects.toThrow(/FASTPACA_TOKEN_ESTIMATOR/);
   });
 
+  it('a misspelt FASTPACA_* variable stops start-up naming the nearest known one', async () => {
+    await expect(
+      startServerProcess({ env: { FASTPACA_CLUSTER_SEEDS: 'a:4000' }, timeoutMs: 8_000 }),
+    ).rejects.toThrow(
+      /FASTPACA_CLUSTER_SEEDS is not a fastpaca variable; did you mean FASTPACA_CLUSTER_SEED\?/,
+    );
+  });
+
   it('a data directory that belongs to another node name is refused', async () => {
     const first = await startServerProcess({ env: { FASTPACA_NODE_NAME: 'node-a' } });
     await first.stop();

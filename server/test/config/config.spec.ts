@@ -103,6 +103,40 @@ describe('config – environment', () => {
     expect(() => loadConfig({ FASTPACA_ARCHIVER_ENABLED: 'true' })).toThrow('DATABASE_URL');
   });
 
+  it.each([
+    ['FASTPACA_CLUSTER_SEEDS', 'FASTPACA_CLUSTER_SEED'],
+    ['FASTPACA_APIKEY', 'FASTPACA_API_KEY'],
+    ['FASTPACA_RAFT_DATADIR', 'FASTPACA_RAFT_DATA_DIR'],
+    ['FASTPACA_NODE_DOWN_AFTER', 'FASTPACA_NODE_DOWN_AFTER_S'],
+  ])('an unknown %s stops start-up naming the nearest known variable', (typo, meant) => {
+    expect(() => loadConfig({ [typo]: 'x' })).toThrow(
+      `${typo} is not a fastpaca variable; did you mean ${meant}?`,
+    );
+  });
+
+  it('lists every unknown variable at once, and ignores empty ones and those of the project’s tools', () => {
+    const error = (() => {
+      try {
+        loadConfig({
+          FASTPACA_PORTT: '1',
+          FASTPACA_LOGLEVEL: 'debug',
+          FASTPACA_UNUSED: '',
+          FASTPACA_URL: 'http://localhost:4000',
+          FASTPACA_TEST_DATABASE_URL: 'postgres://x',
+          FASTPACA_BENCH_REDIS_URL: 'redis://x',
+          FASTPACA_CHROMIUM_PATH: '/usr/bin/chromium',
+        });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    expect(error.split('\n').slice(1)).toEqual([
+      expect.stringMatching(/^ {2}FASTPACA_PORTT is not a fastpaca variable; did you mean FASTPACA_\w+\?$/),
+      '  FASTPACA_LOGLEVEL is not a fastpaca variable; did you mean FASTPACA_LOG_LEVEL?',
+    ]);
+  });
+
   it('empty values count as unset', () => {
     expect(loadConfig({ PORT: '', FASTPACA_API_KEY: '' })).toMatchObject({ port: 4000, api_key: undefined });
   });
