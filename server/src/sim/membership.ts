@@ -182,10 +182,13 @@ export class MembershipController {
         // a crash before its removal is durable would bring it back.
         const node = this.nodeOf(move.target);
         const leftover = node?.proc?.up ? node.proc.host.replicaOf(g) : undefined;
+        // The target itself, created from an addition that a later leader's log dropped: add it again.
+        const again = leftover !== undefined && leftover === move.target;
         if (
           !node ||
-          (leftover !== undefined && !this.destroyed(g, node, leftover, status)) ||
-          !this.addable(g, node)
+          (!again &&
+            ((leftover !== undefined && !this.destroyed(g, node, leftover, status)) ||
+              !this.addable(g, node)))
         ) {
           return;
         }

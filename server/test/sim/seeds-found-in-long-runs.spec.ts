@@ -26,6 +26,16 @@ const FOUND: readonly { seed: number; profile: string; found: string }[] = [
     profile: 'mixed',
     found: "an added replica destroyed as an orphan on a stale leader's view",
   },
+  {
+    seed: 1_007_278,
+    profile: 'storage',
+    found: 'a replica created for an addition that a later leader dropped was never added again',
+  },
+  {
+    seed: 1_013_916,
+    profile: 'storage',
+    found: 'a replica created for an addition that a later leader dropped was never added again',
+  },
 ];
 
 describe('simulator – seeds found in long runs', () => {
