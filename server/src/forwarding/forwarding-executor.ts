@@ -208,9 +208,11 @@ function classify(error: unknown, unknownIsRetryable: boolean): Verdict {
         return leader === undefined ? { retry: true, error, wait: true } : { retry: true, error, leader };
       case 'busy':
       case 'unknown_group':
+        return { retry: true, error, wait: true };
+      // A proposal superseded (a snapshot or a removal overtook it) or cut off by shutdown may have committed.
       case 'superseded':
       case 'stopping':
-        return { retry: true, error, wait: true };
+        return { retry: error.outcome === 'not_applied' || unknownIsRetryable, error, wait: true };
       case 'overwritten':
         return { retry: true, error };
       case 'timeout':

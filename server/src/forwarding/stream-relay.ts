@@ -139,9 +139,17 @@ export class StreamRelayServer {
   private async open(from: NodeId, r: OpenRequest): Promise<OpenReply> {
     await this.barrier(r.context_id);
     const key = `${from}|${r.sub}`;
+    let subscription: Subscription | undefined;
+    let dropped = false;
     const sink: StreamSink = {
       send: (json) => {
-        this.link.send(from, { ch: 'stream', t: 'frames', sub: r.sub, d: [json] } satisfies RelayMessage);
+        if (dropped) return;
+        if (this.link.send(from, { ch: 'stream', t: 'frames', sub: r.sub, d: [json] } satisfies RelayMessage))
+          return;
+        // A dropped frame would be a silent gap: end the stream instead, and the client resumes from its cursor.
+        dropped = true;
+        if (subscription) this.hub.unsubscribe(subscription);
+        sink.close(streamCloseCodes.unavailable, 'the relay from a replica fell behind; reconnect');
       },
       bufferedBytes: () => this.link.bufferedBytes(from),
       close: (code, reason) => {
@@ -155,7 +163,10 @@ export class StreamRelayServer {
       sink,
     );
     if (!outcome.ok) return outcome;
-    this.subs.set(key, outcome.subscription);
+    subscription = outcome.subscription;
+    if (dropped) this.hub.unsubscribe(subscription);
+    // Closed already during its replay (a slow consumer, a tombstone, a dropped frame): nothing to keep.
+    else if (!subscription.closed) this.subs.set(key, subscription);
     return { ok: true, version: hubStream(this.hub, outcome.subscription).version };
   }
 

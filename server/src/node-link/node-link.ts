@@ -86,6 +86,8 @@ export class NodeLink {
   private readonly frameBytesMax: number;
   private readonly peerLinks = new Map<string, PeerLink>();
   private readonly inbound = new Set<Duplex>();
+  /** The admitted inbound connection of each peer: a peer dials one, so an older one is dead. */
+  private readonly inboundOf = new Map<string, Duplex>();
   private readonly heard = new Map<string, number>();
   private closed = false;
 
@@ -404,6 +406,8 @@ export class NodeLink {
           .join('')}\r\n`,
     );
     (socket as Socket).setNoDelay?.(true);
+    // A dialler that vanished without a FIN (power loss, a partition) must not leave this socket open for ever.
+    (socket as Socket).setKeepAlive?.(true, 5_000);
     this.inbound.add(socket);
     const expectedProof = proof(this.o.secret, 'dialer', peer, me);
     const encoder = new FrameEncoder(me.node, this.limits.frame_bytes_target);
@@ -446,6 +450,9 @@ export class NodeLink {
         if (refusal !== undefined) return close('refused', `refused node ${peer.node}: ${refusal}`, refusal);
         admitted = true;
         cancelHello();
+        const older = this.inboundOf.get(peer.node);
+        if (older !== undefined && older !== socket) older.destroy();
+        this.inboundOf.set(peer.node, socket);
         msgs = msgs.slice(1);
       }
       // Checked on every frame, not just at the handshake: a peer this node stopped dialling (its
@@ -468,6 +475,7 @@ export class NodeLink {
     socket.once('close', () => {
       cancelHello();
       this.inbound.delete(socket);
+      if (this.inboundOf.get(peer.node) === socket) this.inboundOf.delete(peer.node);
     });
     if (head.length > 0) onData(head);
   }
@@ -485,5 +493,6 @@ export class NodeLink {
     this.peerLinks.clear();
     for (const socket of this.inbound) socket.destroy();
     this.inbound.clear();
+    this.inboundOf.clear();
   }
 }

@@ -119,6 +119,29 @@ describe('forwarding executor – what is retried, and where', () => {
     }
   });
 
+  it.each(['superseded', 'stopping'] as const)(
+    'never retries a command the leader reports %s with an unknown outcome, unless its key makes it safe',
+    async (kind) => {
+      const unknown = () => new ReplicationError(kind, GROUP, `${kind} after it was appended`, 'unknown');
+      const cluster = new ScriptedCluster([unknown]);
+      await expect(executor(cluster).execute(GROUP, append())).rejects.toMatchObject({
+        kind,
+        outcome: 'unknown',
+      });
+      expect(cluster.calls).toHaveLength(1);
+
+      const keyed = new ScriptedCluster([unknown]);
+      await executor(keyed).execute(GROUP, append('key-2'));
+      expect(keyed.calls).toHaveLength(2);
+
+      const neverApplied = new ScriptedCluster([
+        () => new ReplicationError(kind, GROUP, 'not taken', 'not_applied'),
+      ]);
+      await executor(neverApplied).execute(GROUP, append());
+      expect(neverApplied.calls).toHaveLength(2);
+    },
+  );
+
   it('retries an append of unknown outcome when its idempotency key makes a second attempt harmless', async () => {
     const cluster = new ScriptedCluster([silent]);
     await executor(cluster).execute(GROUP, append('key-1'));
