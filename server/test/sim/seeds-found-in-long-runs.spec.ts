@@ -36,6 +36,16 @@ const FOUND: readonly { seed: number; profile: string; found: string }[] = [
     profile: 'storage',
     found: 'a replica created for an addition that a later leader dropped was never added again',
   },
+  {
+    seed: 1_001_016,
+    profile: 'hell',
+    found: "a write queued before a group's removal deleted its snapshot file before the removal was durable",
+  },
+  {
+    seed: 1_007_078,
+    profile: 'hell',
+    found: "a write queued before a group's removal deleted its snapshot file before the removal was durable",
+  },
 ];
 
 describe('simulator – seeds found in long runs', () => {

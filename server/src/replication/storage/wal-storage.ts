@@ -145,6 +145,11 @@ export class WalRaftStorage implements RaftStorage {
   private chain: Promise<void> = Promise.resolve();
   /** Snapshot files being written, protected from cleanup until recorded. */
   private readonly filesInFlight = new Set<string>();
+  /**
+   * Snapshot files of removed groups whose removal record is not durable yet:
+   * until it is, a crash brings the group back from them.
+   */
+  private readonly filesOfRemovals = new Map<number, string[]>();
   private readonly compactionsInFlight = new Set<Promise<void>>();
   private nextFile = 1;
   private closed = false;
@@ -569,6 +574,7 @@ export class WalRaftStorage implements RaftStorage {
   private async removeStaleSnapshots(): Promise<void> {
     // Keep what is durable and what a queued write is about to reference.
     const live = new Set<string>(this.filesInFlight);
+    for (const files of this.filesOfRemovals.values()) for (const f of files) live.add(f);
     for (const s of this.groupsState.values()) {
       if (s.snap) live.add(s.snap.file);
       if (s.durableSnap) live.add(s.durableSnap.file);
@@ -590,6 +596,9 @@ export class WalRaftStorage implements RaftStorage {
   }
 
   removeGroup(group: number, term: number): Promise<void> {
+    const removed = this.groupsState.get(group);
+    const files = [removed?.snap?.file, removed?.durableSnap?.file].filter((f) => f !== undefined);
+    this.filesOfRemovals.set(group, [...(this.filesOfRemovals.get(group) ?? []), ...files]);
     this.groupsState.delete(group);
     const tombstone = Math.max(term, this.tombstones.get(group) ?? 0);
     this.tombstones.set(group, tombstone);
@@ -599,8 +608,10 @@ export class WalRaftStorage implements RaftStorage {
       // Durably removed: the replica's entries no longer keep segments alive.
       for (const segment of this.segments) segment.maxIndex.delete(group);
       const n = this.removing.get(group)! - 1;
-      if (n === 0) this.removing.delete(group);
-      else this.removing.set(group, n);
+      if (n === 0) {
+        this.removing.delete(group);
+        this.filesOfRemovals.delete(group);
+      } else this.removing.set(group, n);
       await this.removeStaleSnapshots();
     });
   }

@@ -11,6 +11,9 @@ export class FaultyFs implements FileSystem {
   /** The next write to a segment takes `partial` bytes, then fails with `code`. */
   failNext: { code: 'EIO' | 'ENOSPC'; partial: number } | undefined;
   writes = 0;
+  /** Writes to segments so far; `failAtWalWrite` fails the one with that number (1-based). */
+  walWrites = 0;
+  failAtWalWrite: { n: number; code: 'EIO' | 'ENOSPC' } | undefined;
 
   mkdirp = nodeFileSystem.mkdirp;
   list = nodeFileSystem.list;
@@ -24,6 +27,10 @@ export class FaultyFs implements FileSystem {
     return {
       write: async (data) => {
         this.writes++;
+        if (path.endsWith('.wal') && ++this.walWrites === this.failAtWalWrite?.n) {
+          const code = this.failAtWalWrite.code;
+          throw Object.assign(new Error(`${code}: injected`), { code });
+        }
         const fault = path.endsWith('.wal') ? this.failNext : undefined;
         if (fault) {
           this.failNext = undefined;

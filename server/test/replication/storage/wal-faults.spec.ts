@@ -256,6 +256,33 @@ describe('wal groups – removal tombstones', () => {
     await r.close();
   });
 
+  it('groups – a removed group keeps its snapshot file until the removal is durable, whatever else is written meanwhile', async () => {
+    // Regression (found by the simulator's hell profile): a write already queued when a group was removed
+    // deleted that group's snapshot file before the removal record was durable; after a crash there the
+    // node refused to start (its log named a file that was gone).
+    const dir = tempDir();
+    const fs = new FaultyFs();
+    const s = await WalRaftStorage.open(dir, { fs });
+    for (let i = 1; i <= 10; i++) await s.write([{ group: 1, entries: [entry(i, 1)] }]);
+    await s.write([{ group: 1, snapshot: { snapshot: snapshot(9, 1, 'one@9'), mode: 'compact' } }]);
+    await s.compactionsSettled();
+    const queued = s.write([
+      { group: 2, snapshot: { snapshot: snapshot(5, 1, 'two@5'), mode: 'install' }, entries: [entry(6, 1)] },
+    ]);
+    // The removal record is the write after the queued one: it fails, as a crash would lose it.
+    fs.failAtWalWrite = { n: fs.walWrites + 2, code: 'EIO' };
+    const removal = s.removeGroup(1, 2);
+    await queued;
+    await expect(removal).rejects.toMatchObject({ code: 'EIO' });
+    await s.close();
+    const r = await WalRaftStorage.open(dir);
+    const g = await r.load(1);
+    expect(g.snapshot?.meta.index).toBe(9);
+    expect(new TextDecoder().decode(g.snapshot!.data)).toBe('one@9');
+    expect((await r.load(2)).snapshot?.meta.index).toBe(5);
+    await r.close();
+  });
+
   it('groups – the tombstone term survives restarts and segment rotation until the group returns', async () => {
     const dir = tempDir();
     const options = { segment_bytes_max: 400, segments_retained_max: 1 };
