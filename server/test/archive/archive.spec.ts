@@ -190,8 +190,10 @@ describe('Postgres archive under a hung database', () => {
       expect(await attempted()).toBe(stuckAt);
       expect((await context(id)).archived_seq).toBe(0);
       const started = performance.now();
+      // Exit 0 means within FASTPACA_SHUTDOWN_TIMEOUT_MS (10 s; past it the process exits 1); measured
+      // from here it includes signal delivery and process exit, which a loaded 2-core CI machine stretches.
       expect(await server.stop()).toBe(0);
-      expect(performance.now() - started).toBeLessThan(9_000);
+      expect(performance.now() - started).toBeLessThan(10_500);
     } finally {
       await locker.query('ROLLBACK');
       await locker.end();
