@@ -35,11 +35,17 @@ export async function until(
   ms = 60_000,
 ): Promise<void> {
   const deadline = Date.now() + ms;
+  let last: unknown;
   for (;;) {
     try {
       if (await condition()) return;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${last ? `; last error: ${(last as Error).message}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
