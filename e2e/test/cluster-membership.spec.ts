@@ -17,20 +17,33 @@ import {
  * node serves every acknowledged append exactly once.
  */
 let cluster: TestCluster;
-const contextId = `membership-${Date.now().toString(36)}`;
-let load: AppendLoad;
+const run = `membership-${Date.now().toString(36)}`;
+/**
+ * One writer per node, each on its own context: a writer whose node is killed
+ * retries until it is back, longer than the 1,000 appends a context keeps
+ * idempotency keys for (SPEC §3) would last with other writers on it.
+ */
+let loads: AppendLoad[] = [];
+const load = {
+  get acks() {
+    return loads.flatMap((l) => l.acks);
+  },
+  get errors() {
+    return loads.flatMap((l) => l.errors);
+  },
+  stop: () => Promise.all(loads.map((l) => l.stop())),
+};
 
 beforeAll(async () => {
   cluster = await TestCluster.start({
     nodes: 3,
     env: { FASTPACA_API_KEY: API_KEY },
   });
-  await client(cluster.nodes[0]!.url).context(contextId, { budget: 1_000_000 });
-  load = new AppendLoad(
-    contextId,
-    cluster.nodes.map((n) => n.url),
-    1,
-  );
+  loads = [];
+  for (const [i, n] of cluster.nodes.entries()) {
+    await client(cluster.nodes[0]!.url).context(`${run}-${i}`, { budget: 1_000_000 });
+    loads.push(new AppendLoad(`${run}-${i}`, [n.url], 1));
+  }
 }, 120_000);
 
 beforeEach((context) => {
@@ -42,7 +55,7 @@ beforeEach((context) => {
 });
 
 afterAll(async () => {
-  await load?.stop();
+  await load.stop();
   await cluster?.stop();
 });
 
@@ -157,6 +170,6 @@ describe('cluster – membership under load', () => {
     // Writers through the killed coordinator saw errors while it was down; no write was lost or doubled.
     expect(load.acks.length).toBeGreaterThan(100);
     const live = cluster.nodes.filter((n) => n.server !== undefined && n.name !== 'node-4');
-    for (const n of live) await checkHistory(n.url, contextId, load.acks);
+    for (const n of live) for (const l of loads) await checkHistory(n.url, l.contextId, l.acks);
   }, 240_000);
 });
