@@ -183,7 +183,7 @@ export class MembershipController {
         const node = this.nodeOf(move.target);
         const leftover = node?.proc?.up ? node.proc.host.replicaOf(g) : undefined;
         // The target itself, created from an addition that a later leader's log dropped: add it again.
-        const again = leftover !== undefined && leftover === move.target;
+        const again = leftover === move.target;
         if (
           !node ||
           (!again &&

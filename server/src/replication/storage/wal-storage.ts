@@ -138,18 +138,18 @@ export class WalRaftStorage implements RaftStorage {
   private readonly groupsState = new Map<number, GroupState>();
   /** Removed groups: the term each removed replica reached (kept until the group is durable again). */
   private readonly tombstones = new Map<number, number>();
-  /** Groups whose removal record is not yet durable: the segments holding their entries stay. */
-  private readonly removing = new Map<number, number>();
+  /**
+   * Groups whose removal record is not yet durable, with the removals queued
+   * and the removed replicas' snapshot files: until the record is durable the
+   * segments holding their entries and those files stay (a crash brings the
+   * group back from them).
+   */
+  private readonly removing = new Map<number, { pending: number; files: string[] }>();
   private readonly segments: Segment[] = [];
   private active!: { segment: Segment; file: AppendFile };
   private chain: Promise<void> = Promise.resolve();
   /** Snapshot files being written, protected from cleanup until recorded. */
   private readonly filesInFlight = new Set<string>();
-  /**
-   * Snapshot files of removed groups whose removal record is not durable yet:
-   * until it is, a crash brings the group back from them.
-   */
-  private readonly filesOfRemovals = new Map<number, string[]>();
   private readonly compactionsInFlight = new Set<Promise<void>>();
   private nextFile = 1;
   private closed = false;
@@ -574,7 +574,7 @@ export class WalRaftStorage implements RaftStorage {
   private async removeStaleSnapshots(): Promise<void> {
     // Keep what is durable and what a queued write is about to reference.
     const live = new Set<string>(this.filesInFlight);
-    for (const files of this.filesOfRemovals.values()) for (const f of files) live.add(f);
+    for (const { files } of this.removing.values()) for (const f of files) live.add(f);
     for (const s of this.groupsState.values()) {
       if (s.snap) live.add(s.snap.file);
       if (s.durableSnap) live.add(s.durableSnap.file);
@@ -598,20 +598,21 @@ export class WalRaftStorage implements RaftStorage {
   removeGroup(group: number, term: number): Promise<void> {
     const removed = this.groupsState.get(group);
     const files = [removed?.snap?.file, removed?.durableSnap?.file].filter((f) => f !== undefined);
-    this.filesOfRemovals.set(group, [...(this.filesOfRemovals.get(group) ?? []), ...files]);
+    const earlier = this.removing.get(group);
+    this.removing.set(group, {
+      pending: (earlier?.pending ?? 0) + 1,
+      files: [...(earlier?.files ?? []), ...files],
+    });
     this.groupsState.delete(group);
     const tombstone = Math.max(term, this.tombstones.get(group) ?? 0);
     this.tombstones.set(group, tombstone);
-    this.removing.set(group, (this.removing.get(group) ?? 0) + 1);
     return this.enqueue(async () => {
       await this.append([[REC_REMOVE, group, tombstone]]);
       // Durably removed: the replica's entries no longer keep segments alive.
       for (const segment of this.segments) segment.maxIndex.delete(group);
-      const n = this.removing.get(group)! - 1;
-      if (n === 0) {
-        this.removing.delete(group);
-        this.filesOfRemovals.delete(group);
-      } else this.removing.set(group, n);
+      const r = this.removing.get(group)!;
+      if (r.pending === 1) this.removing.delete(group);
+      else r.pending--;
       await this.removeStaleSnapshots();
     });
   }
