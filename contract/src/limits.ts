@@ -19,6 +19,13 @@ export const limits = {
   json_depth_max: 64,
   idempotency_key_length_max: 255,
   idempotency_key_pattern: /^[\x21-\x7e]+$/,
+  /**
+   * A context remembers an idempotency key for at least this long after its
+   * append (by the proposer's clock), and always its last 1,000 keys. A retry
+   * sent later may be applied twice, so the SDK stops retrying well before.
+   */
+  idempotency_retention_ms: 600_000,
+  idempotency_keys_retained_min: 1_000,
   token_ttl_seconds_max: 86_400,
   token_ttl_seconds_default: 3_600,
   trigger_ratio_default: 0.7,

@@ -8,6 +8,7 @@ import type {
   TokenResponse,
   Window,
 } from '@fastpaca/contract';
+import { limits } from '@fastpaca/contract';
 import { FastpacaError } from './errors/fastpaca-error.js';
 import type { RouteBody, RouteQuery, RouteResult, Transport } from './http/transport.js';
 import {
@@ -37,6 +38,13 @@ import {
 } from './stream/subscription.js';
 import { assert } from './util/assert.js';
 import { randomId } from './util/random-id.js';
+
+/**
+ * Retries of one append stop this long after the first attempt: half the time
+ * the server is sure to remember the idempotency key, so a retry can never
+ * arrive after the key was forgotten and append twice.
+ */
+const append_retry_window_ms = limits.idempotency_retention_ms / 2;
 
 /** What a handle shares with its client. */
 export interface ClientCore {
@@ -103,7 +111,7 @@ export class ContextHandle {
     const { status, body: result } = await this.core.transport.call(
       'appendMessage',
       { id: this.id, body, headers: { 'idempotency-key': key } },
-      options,
+      { ...options, retryWindowMs: append_retry_window_ms },
     );
     const typed: RouteResult<'appendMessage'> = result;
     return { ...typed, replayed: status === 200 };

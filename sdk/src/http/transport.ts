@@ -45,6 +45,8 @@ export interface CallOptions {
   retry?: RetryOptions | undefined;
   /** False when applying the request twice would differ from applying it once (see `withRetry`). */
   idempotent?: boolean;
+  /** How long after the first attempt a retry may still be sent (the last attempt included). */
+  retryWindowMs?: number;
 }
 
 export interface TransportOptions {
@@ -127,7 +129,15 @@ export class Transport {
         }
       },
       options.retry ?? this.options.retry,
-      { signal: options.signal, random: this.options.random, idempotent: options.idempotent ?? true },
+      {
+        signal: options.signal,
+        random: this.options.random,
+        idempotent: options.idempotent ?? true,
+        // The last attempt may run for a whole timeout after it starts.
+        ...(options.retryWindowMs !== undefined && {
+          retryUntil: Date.now() + options.retryWindowMs - this.options.timeoutMs,
+        }),
+      },
     );
   }
 

@@ -13,6 +13,13 @@ export interface RetryContext {
    * details say `outcome: "not_applied"` — never a timeout or a lost connection.
    */
   idempotent?: boolean;
+  /**
+   * Epoch milliseconds after which no retry starts: the server remembers an
+   * idempotency key for a limited time, and a retry sent after it forgot the
+   * key would append twice. The last error is thrown instead.
+   */
+  retryUntil?: number;
+  now?: () => number;
 }
 
 function provablyNotApplied(error: FastpacaError): boolean {
@@ -43,7 +50,10 @@ export async function withRetry<T>(
         RateLimitedError.isInstance(error) || UnavailableError.isInstance(error)
           ? error.retryAfter
           : undefined;
-      await sleep(retryDelay(index, options, context.random, retryAfter), context.signal);
+      const delay = retryDelay(index, options, context.random, retryAfter);
+      if (context.retryUntil !== undefined && (context.now ?? Date.now)() + delay > context.retryUntil)
+        throw error;
+      await sleep(delay, context.signal);
     }
   }
 }

@@ -68,9 +68,12 @@ export function toMessageInput(message: AppendableMessage): MessageInput {
  * The idempotency key derived from a UI message id, so appending the same UI
  * message twice (a retried request, a chat route that receives the whole
  * conversation again) stores it once. URI-encoding keeps every id a valid,
- * distinct key; ids too long for a key get none (a random one is used).
+ * distinct key; empty ids and ids too long for a key get none (a random one is used).
  */
 export function uiMessageIdempotencyKey(id: string): string | undefined {
+  // An empty id is what an unset id looks like (the AI SDK's onFinish gives
+  // one unless the server generates ids): two such messages are not the same.
+  if (id === '') return undefined;
   const key = `ui:${encodeURIComponent(id)}`;
   return key.length <= limits.idempotency_key_length_max ? key : undefined;
 }

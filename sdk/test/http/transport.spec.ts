@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { limits } from '@fastpaca/contract';
+import { describe, expect, it, vi } from 'vitest';
 import { ContextHandle } from '../../src/context-handle.js';
 import { type RetryOptions, resolveRetryOptions } from '../../src/http/retry-policy.js';
 import { Transport } from '../../src/http/transport.js';
@@ -169,6 +170,39 @@ describe('Transport – retries', () => {
     ]);
     await handle(fetch, { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2_000 }).getTail();
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(990);
+  });
+
+  it('stops retrying an append halfway through the time the server remembers its key', async () => {
+    vi.useFakeTimers();
+    try {
+      const { calls, fetch } = scriptedFetch([{ status: 503, body: errorBody('unavailable') }]);
+      const ctx = handle(fetch, { maxAttempts: 1_000, baseDelayMs: 8_000, maxDelayMs: 8_000 });
+      const started = Date.now();
+      const outcome = ctx.append({ role: 'user', parts: [{ type: 'text' }] }).catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(limits.idempotency_retention_ms);
+      expect(UnavailableError.isInstance(await outcome)).toBe(true);
+      const window = limits.idempotency_retention_ms / 2;
+      // every attempt, the last one's whole timeout included, fits in half the retention
+      expect(calls.at(-1)!.at - started + 200).toBeLessThanOrEqual(window);
+      expect(calls.length).toBeGreaterThan((window - 8_000 - 200) / 8_000);
+      expect(new Set(calls.map((call) => call.headers.get('idempotency-key'))).size).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('other calls keep retrying up to maxAttempts, however long that takes', async () => {
+    vi.useFakeTimers();
+    try {
+      const { calls, fetch } = scriptedFetch([{ status: 503, body: errorBody('unavailable') }]);
+      const ctx = handle(fetch, { maxAttempts: 100, baseDelayMs: 8_000, maxDelayMs: 8_000 });
+      const outcome = ctx.get().catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(100 * 8_000);
+      expect(UnavailableError.isInstance(await outcome)).toBe(true);
+      expect(calls).toHaveLength(100);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('retry: false is one attempt', async () => {

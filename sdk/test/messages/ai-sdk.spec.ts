@@ -55,6 +55,23 @@ describe('ai-sdk v5 – UIMessage in, UIMessage out', () => {
     expect((await ctx.getTail()).messages).toHaveLength(1);
   });
 
+  it('UIMessages without an id (onFinish gives id "") are distinct messages, never deduplicated', async () => {
+    const ctx = await client.context(uniqueId('ui-empty-id'), { budget: 100_000 });
+    const reply = (words: string): UIMessage => ({
+      id: '',
+      role: 'assistant',
+      parts: [{ type: 'text', text: words }],
+    });
+    const first = await ctx.append(reply('first answer'));
+    const second = await ctx.append(reply('second answer'));
+    expect([first.replayed, second.replayed]).toEqual([false, false]);
+    const { messages } = await ctx.getTail();
+    expect(messages.map((m) => m.parts)).toEqual([
+      [{ type: 'text', text: 'first answer' }],
+      [{ type: 'text', text: 'second answer' }],
+    ]);
+  });
+
   it('the window converts with convertToModelMessages', async () => {
     const ctx = await client.context(uniqueId('ui-model'), { budget: 100_000 });
     for (const message of conversation) await ctx.append(message);

@@ -4,7 +4,7 @@ import { type ContextState, contextView, timestamp } from './context-state.js';
 import { contextEvent, tombstonedEvent } from './events.js';
 import { IdempotencyCache } from './idempotency-cache.js';
 import { isPlainObject, jsonEqual } from './json-equal.js';
-import { engineLimits } from './limits.js';
+import { idempotencyRetention } from './limits.js';
 import { frozenDefaultPolicy, normalizePolicy } from './normalize-policy.js';
 import { type Applied, type ContextView, fail, ok, type VersionValue } from './results.js';
 import { RetainedLog } from './retained-log.js';
@@ -68,7 +68,7 @@ export function applyPutContext(contexts: Contexts, cmd: PutContextCommand): App
       window: WindowBuffer.of([]),
       used_tokens: 0,
       summary_range: null,
-      idempotency: new IdempotencyCache(engineLimits.idempotency_keys_max),
+      idempotency: new IdempotencyCache(idempotencyRetention),
     };
     contexts.set(cmd.id, state);
     return { result: ok(contextView(state)), events: [] };

@@ -4,7 +4,7 @@ import type { Contexts } from './apply-config.js';
 import type { ContextState } from './context-state.js';
 import { IdempotencyCache } from './idempotency-cache.js';
 import { isPlainObject } from './json-equal.js';
-import { engineLimits } from './limits.js';
+import { engineLimits, idempotencyRetention } from './limits.js';
 import { normalizePolicy } from './normalize-policy.js';
 import { RetainedLog } from './retained-log.js';
 import { WindowBuffer } from './window-buffer.js';
@@ -21,7 +21,12 @@ import { liveEntry, type WindowEntry, windowEntry } from './window-entry.js';
  */
 
 const magic = [0x46, 0x50, 0x43, 0x47] as const; // "FPCG"
-export const snapshot_format_version = 1;
+/**
+ * Version 2 stores each idempotency key's command time (version 1, which
+ * kept a fixed count of keys, is still read: its keys count as old).
+ */
+export const snapshot_format_version = 2;
+const readable_format_versions: readonly number[] = [1, 2];
 const header_bytes = magic.length + 1;
 const array32_header_bytes = 5;
 const initial_capacity_bytes = 64 * 1024;
@@ -82,7 +87,7 @@ interface CapturedContext {
 function captureContext(state: ContextState): CapturedContext {
   const idempotency: (string | number)[] = [];
   for (const [key, record] of state.idempotency.entries()) {
-    idempotency.push(key, record.seq, record.version, record.token_estimate);
+    idempotency.push(key, record.seq, record.version, record.token_estimate, record.at);
   }
   return {
     head: [
@@ -247,9 +252,9 @@ export function decodeSnapshot(bytes: Uint8Array): Contexts {
     throw new SnapshotError('not a context group snapshot (bad magic bytes)');
   }
   const version = bytes[magic.length];
-  if (version !== snapshot_format_version) {
+  if (version === undefined || !readable_format_versions.includes(version)) {
     throw new SnapshotError(
-      `unsupported snapshot format version ${version} (this build reads version ${snapshot_format_version})`,
+      `unsupported snapshot format version ${version} (this build reads versions ${readable_format_versions.join(', ')})`,
     );
   }
   const body = bytes.subarray(header_bytes);
@@ -265,7 +270,7 @@ export function decodeSnapshot(bytes: Uint8Array): Contexts {
     if (records.length > 0) {
       unpackr.unpackMultiple(records, (record: unknown) => {
         check(contexts.size < count, 'more contexts than the header announces');
-        const state = decodeContext(record);
+        const state = decodeContext(record, version);
         check(!contexts.has(state.id), `context ${state.id} appears twice`);
         contexts.set(state.id, state);
       });
@@ -278,7 +283,7 @@ export function decodeSnapshot(bytes: Uint8Array): Contexts {
   return contexts;
 }
 
-function decodeContext(record: unknown): ContextState {
+function decodeContext(record: unknown, formatVersion: number): ContextState {
   check(Array.isArray(record) && record.length === 15, 'context record has the wrong shape');
   const [
     id,
@@ -322,15 +327,25 @@ function decodeContext(record: unknown): ContextState {
   const hasSummary = entries.some((entry) => entry.message.seq === null);
   check(hasSummary === (summaryRange !== null), `${where}: summary range does not match the window`);
 
-  check(Array.isArray(idempotency) && idempotency.length % 4 === 0, `${where}: bad idempotency keys`);
-  const cache = new IdempotencyCache(engineLimits.idempotency_keys_max);
-  for (let i = 0; i < idempotency.length; i += 4) {
-    const [key, seq, keyVersion, estimate] = idempotency.slice(i, i + 4);
+  const stride = formatVersion === 1 ? 4 : 5;
+  check(Array.isArray(idempotency) && idempotency.length % stride === 0, `${where}: bad idempotency keys`);
+  check(
+    idempotency.length / stride <= engineLimits.idempotency_keys_max,
+    `${where}: too many idempotency keys`,
+  );
+  const cache = new IdempotencyCache(idempotencyRetention);
+  for (let i = 0; i < idempotency.length; i += stride) {
+    const [key, seq, keyVersion, estimate, at = 0] = idempotency.slice(i, i + stride);
     check(
-      typeof key === 'string' && isCount(seq) && isCount(keyVersion) && isCount(estimate),
+      typeof key === 'string' &&
+        isCount(seq) &&
+        isCount(keyVersion) &&
+        isCount(estimate) &&
+        isCount(at) &&
+        cache.get(key as string) === undefined,
       `${where}: bad key`,
     );
-    cache.remember(key, { seq, version: keyVersion, token_estimate: estimate });
+    cache.restore(key, { seq, version: keyVersion, token_estimate: estimate, at });
   }
 
   return {

@@ -1,5 +1,7 @@
+import { limits } from '@fastpaca/contract';
 import { describe, expect, it } from 'vitest';
 import { ContextGroup } from '../../src/context/index.js';
+import { engineLimits } from '../../src/context/limits.js';
 import { append, compact, msg, must, pendingById, put, windowSeqs } from './fixtures.js';
 
 function groupWith(config: Parameters<typeof put>[1], id = 'ctx') {
@@ -186,9 +188,41 @@ describe('ContextGroup append – idempotency keys', () => {
     });
   });
 
-  it('remembers the last 1,000 keys and forgets older ones', () => {
+  it('replays a retry that comes back after thousands of later appends within the retention time', () => {
     const group = groupWith({ token_budget: 100_000_000 });
-    for (let i = 0; i < 1_001; i++) must(group.apply(append('ctx', [msg(1)], { idempotency_key: `k${i}` })));
+    const at = 1_000_000;
+    const first = must(group.apply(append('ctx', [msg(1)], { idempotency_key: 'slow', at })));
+    for (let i = 0; i < 5_000; i++) {
+      must(group.apply(append('ctx', [msg(1)], { idempotency_key: `k${i}`, at: at + i })));
+    }
+    const retry = append('ctx', [msg(1)], {
+      idempotency_key: 'slow',
+      at: at + limits.idempotency_retention_ms,
+    });
+    expect(must(group.apply(retry))).toEqual({ ...first, replayed: true });
+  });
+
+  it('forgets keys older than the retention time beyond the newest 1,000', () => {
+    const group = groupWith({ token_budget: 100_000_000 });
+    const late = 1_000 + limits.idempotency_retention_ms + 1;
+    must(group.apply(append('ctx', [msg(1)], { idempotency_key: 'old', at: 1_000 })));
+    for (let i = 0; i < 999; i++) {
+      must(group.apply(append('ctx', [msg(1)], { idempotency_key: `k${i}`, at: late })));
+    }
+    // 1,000 keys: the newest 1,000 are kept whatever their age
+    expect(must(group.apply(append('ctx', [msg(1)], { idempotency_key: 'old', at: late }))).replayed).toBe(
+      true,
+    );
+    must(group.apply(append('ctx', [msg(1)], { idempotency_key: 'one-more', at: late })));
+    expect(must(group.apply(append('ctx', [msg(1)], { idempotency_key: 'old', at: late }))).replayed).toBe(
+      false,
+    );
+  });
+
+  it('never keeps more than the key cap, however young the keys', () => {
+    const group = groupWith({ token_budget: 100_000_000 });
+    const max = engineLimits.idempotency_keys_max;
+    for (let i = 0; i <= max; i++) must(group.apply(append('ctx', [msg(1)], { idempotency_key: `k${i}` })));
     expect(must(group.apply(append('ctx', [msg(1)], { idempotency_key: 'k1' }))).replayed).toBe(true);
     expect(must(group.apply(append('ctx', [msg(1)], { idempotency_key: 'k0' }))).replayed).toBe(false);
   });

@@ -1,3 +1,4 @@
+import { limits } from '@fastpaca/contract';
 import fc from 'fast-check';
 import { Packr, pack, unpack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
@@ -196,6 +197,50 @@ describe('snapshot – rejects corrupt input with a clear error', () => {
       expect(() => ContextGroup.restore(bytes)).toThrow(message);
     });
   }
+
+  it('restore – reads a format 1 snapshot, whose keys carry no time, as keys that are already old', () => {
+    const records = unpack(good.subarray(5)) as unknown[][];
+    for (const record of records) {
+      const keys = record[14] as unknown[];
+      record[14] = keys.filter((_, i) => i % 5 !== 4);
+    }
+    const v1 = asBody(records);
+    const bytes = withHeader(v1);
+    bytes[4] = 1;
+    const restored = ContextGroup.restore(bytes);
+    expect(restored.getContext('a')).toEqual(sampleGroup().getContext('a'));
+    expect(must(restored.apply(append('a', [msg(1)], { idempotency_key: 'k2' }))).replayed).toBe(true);
+    // A stride-5 body under the version 1 header is corrupt, not silently misread.
+    const mislabelled = withHeader(asBody(unpack(good.subarray(5)) as unknown[][]));
+    mislabelled[4] = 1;
+    expect(() => ContextGroup.restore(mislabelled)).toThrow(/bad idempotency keys/);
+  });
+
+  it('restore – keeps the time of each key, so a restored replica forgets the same keys as one that never restarted', () => {
+    const build = () => {
+      const group = new ContextGroup();
+      must(group.apply(put('a', { token_budget: 100_000_000 })));
+      for (let i = 0; i < 1_500; i++)
+        must(group.apply(append('a', [msg(1)], { idempotency_key: `k${i}`, at: i })));
+      return group;
+    };
+    const live = build();
+    const restored = ContextGroup.restore(build().snapshot());
+    const later = append('a', [msg(1)], {
+      idempotency_key: 'new',
+      at: 200 + limits.idempotency_retention_ms,
+    });
+    must(live.apply(later));
+    must(restored.apply(later));
+    expect(Buffer.from(restored.snapshot()).equals(Buffer.from(live.snapshot()))).toBe(true);
+    // keys k0..k199 are older than the retention and beyond the newest 1,000: forgotten
+    expect(must(restored.apply(append('a', [msg(1)], { idempotency_key: 'k199', at: 0 }))).replayed).toBe(
+      false,
+    );
+    expect(must(restored.apply(append('a', [msg(1)], { idempotency_key: 'k200', at: 0 }))).replayed).toBe(
+      true,
+    );
+  });
 
   it('restore – rejects a window entry that points at a message not retained', () => {
     const group = new ContextGroup();

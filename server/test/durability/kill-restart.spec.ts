@@ -99,4 +99,34 @@ describe('durability – kill -9 under load', () => {
     }
     expect(acked.length).toBeGreaterThan(100);
   }, 120_000);
+
+  it('a retry that outlasts a restart and thousands of later appends on its context still replays', async () => {
+    // A client whose append timed out retries after the failover; meanwhile a
+    // busy context took far more appends than the newest 1,000 keys.
+    let server = await startServerProcess({ env: { FASTPACA_TOKEN_ESTIMATOR: 'chars:4' } });
+    servers.push(server);
+    const { dataDir, port } = server;
+    let api = jsonClient(server.url);
+    await api.put('/v1/contexts/hot', { token_budget: 1_000_000 });
+    const append = (body: string, key: string) =>
+      api.post('/v1/contexts/hot/messages', { message: text(body) }, { 'idempotency-key': key });
+    const first = await append('slow client', 'slow-key');
+    expect(first.status).toBe(201);
+    const later = 2_500;
+    const writers = Array.from({ length: 8 }, async (_, w) => {
+      for (let i = w; i < later; i += 8) expect((await append(`m${i}`, `k${i}`)).status).toBe(201);
+    });
+    await Promise.all(writers);
+    await server.kill();
+    server = await startServerProcess({ dataDir, port, env: { FASTPACA_TOKEN_ESTIMATOR: 'chars:4' } });
+    servers.push(server);
+    api = jsonClient(server.url);
+
+    const retry = await append('slow client', 'slow-key');
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ seq: first.body.seq, version: first.body.version });
+    const messages = await readAll(api, 'hot');
+    expect(messages).toHaveLength(later + 1);
+    expect(messages.filter((m) => m.parts[0]!.text === 'slow client')).toHaveLength(1);
+  }, 120_000);
 });
