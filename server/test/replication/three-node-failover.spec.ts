@@ -62,7 +62,12 @@ describe('raft cluster – leader killed under load', () => {
     };
     const writers = Array.from({ length: 8 }, (_, w) => writer(w));
 
+    // Load first: at least 50 acknowledged writes (a loaded machine takes longer than an idle one).
+    const loadDeadline = Date.now() + 20_000;
     await new Promise((r) => setTimeout(r, 1_000));
+    while ([...acked.values()].reduce((n, a) => n + a.length, 0) <= 50 && Date.now() < loadDeadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const victim = await c.leaderOf(0);
     expect(victim).toBeGreaterThanOrEqual(0);
     killedAt = Date.now();

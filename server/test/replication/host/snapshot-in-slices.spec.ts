@@ -119,6 +119,10 @@ describe('raft host – snapshots encoded between turns', () => {
     await until(() => host.status(0)!.snapshot_index > first, 'the snapshot to land');
     const status = host.status(0)!;
     expect(status.snapshot_index).toBeLessThan(status.applied);
+    // The core counts the snapshot as taken once it is handed to the writer; a
+    // later proposal is durable only after it, so this makes it reach the disk
+    // before the stop below (which drops writes still queued).
+    await propose(1, 'after the snapshot');
     // The next snapshot, due at once, is held again.
     await until(() => machines[0]!.captured.length === 2, 'the next snapshot to start');
     expect(machines[0]!.captured[1]).toHaveLength(40);
