@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { hostname } from 'node:os';
 import pino from 'pino';
 import { buildApp } from './app.js';
@@ -6,6 +5,7 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import { EstimatorSpecError } from './context/index.js';
 import { Metrics } from './metrics/metrics.js';
 import { type NodeIdentity, resolveNodeIdentity } from './node/node-identity.js';
+import type { PlantedBugs } from './node/planted-bugs.js';
 import { ServerNode } from './node/server-node.js';
 
 function exitWith(message: string, code = 2): never {
@@ -13,7 +13,11 @@ function exitWith(message: string, code = 2): never {
   process.exit(code);
 }
 
-async function main(): Promise<void> {
+/**
+ * Runs a server process from the environment until SIGTERM or SIGINT: the
+ * whole of `main.ts`. `planted` is for the chaos suite's test entry point only.
+ */
+export async function runServer(options: { planted?: PlantedBugs } = {}): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
@@ -55,6 +59,7 @@ async function main(): Promise<void> {
         pong_timeout_ms: config.stream_pong_timeout_ms,
       },
       proposal_timeout_ms: config.request_timeout_ms,
+      ...(options.planted && { planted: options.planted }),
       ...(clustered && {
         cluster: {
           seeds: config.cluster_seed,
@@ -141,8 +146,6 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 }
-
-void main();
 
 /** HOST:PORT when HOST names one address; otherwise this host's name and PORT (SPEC §8). */
 function defaultAdvertise(config: Config): string {

@@ -1,7 +1,8 @@
-import type { Applied, ContextCommand } from '../context/index.js';
+import type { AppendCommand, Applied, ContextCommand } from '../context/index.js';
 import { AppError } from '../errors/app-error.js';
 import type { ContextExecutor, LocalExecutor } from '../node/context-executor.js';
 import type { ContextRead } from '../node/context-reads.js';
+import type { PlantedBugs } from '../node/planted-bugs.js';
 import { RpcError } from '../node-link/rpc.js';
 import type { GroupId, NodeId } from '../raft/types.js';
 import { ReplicationError } from '../replication/errors.js';
@@ -37,6 +38,8 @@ export interface ForwardingOptions {
   metrics?: ForwardingMetrics;
   /** Test-only: retry a forwarded command whose outcome is unknown even without an idempotency key. */
   retryUnsafeForTesting?: boolean;
+  /** Test-only: bugs planted for the chaos suite (`stale_follower_reads`, `forward_retry_without_key`). */
+  planted?: PlantedBugs;
 }
 
 /** Pause between attempts while a group has no leader (an election takes a few hundred ms). */
@@ -59,13 +62,18 @@ export class ForwardingExecutor implements ContextExecutor {
 
   async execute(group: GroupId, command: ContextCommand): Promise<Applied<unknown>> {
     this.refuseIfOut();
-    const safe = retrySafe(command) || this.o.retryUnsafeForTesting === true;
+    const dropKey = this.o.planted?.forward_retry_without_key === true;
+    const safe = retrySafe(command) || this.o.retryUnsafeForTesting === true || dropKey;
+    let attempts = 0;
+    let sent = command;
     return this.withRetries(group, 'execute', safe, async (target, timeoutMs) => {
-      if (target === this.o.routing.self) return this.o.local.execute(group, command);
+      // The planted bug: every attempt after the first forgets the idempotency key.
+      if (dropKey && attempts++ > 0 && sent.type === 'append') sent = withoutKey(sent);
+      if (target === this.o.routing.self) return this.o.local.execute(group, sent);
       return this.o.routing.call<Applied<unknown>>(
         target,
         FORWARD_METHODS.execute,
-        { group, command } satisfies ExecuteRequest,
+        { group, command: sent } satisfies ExecuteRequest,
         timeoutMs,
       );
     });
@@ -153,6 +161,8 @@ export class ForwardingExecutor implements ContextExecutor {
     if (hint !== undefined && !avoid.has(hint)) return hint;
     // A read needs a replica that votes (a learner may be far behind); a local voter serves it through ReadIndex.
     if (kind === 'read' && !avoid.has(routing.self) && this.holdsVoter(group)) return routing.self;
+    // The planted bug: any local replica serves reads (the local executor skips ReadIndex too).
+    if (kind === 'read' && this.o.planted?.stale_follower_reads && host.hosts(group)) return routing.self;
     if (host.isLeader(group)) return routing.self;
     const leader = routing.leaderNodeOf(group);
     if (leader !== undefined && !avoid.has(leader) && routing.isUp(leader)) return leader;
@@ -174,6 +184,11 @@ export interface ReadRequest {
   readonly group: GroupId;
   readonly context_id: string;
   readonly read: ContextRead;
+}
+
+function withoutKey(command: AppendCommand): AppendCommand {
+  const { idempotency_key: _dropped, ...rest } = command;
+  return rest;
 }
 
 /** Whether applying `command` twice leaves the same state and answer as once. */

@@ -22,6 +22,8 @@ export class LocalExecutor implements ContextExecutor {
     private readonly replicator: Replicator,
     /** The state machine of a group on this node (it is replaced on snapshot restore). */
     private readonly contexts: (group: GroupId) => ContextGroup | undefined,
+    /** Test-only planted bug: read this replica's state without the ReadIndex barrier. */
+    private readonly staleReadsForTesting = false,
   ) {}
 
   async execute(group: GroupId, command: ContextCommand): Promise<Applied<unknown>> {
@@ -29,7 +31,7 @@ export class LocalExecutor implements ContextExecutor {
   }
 
   async read(group: GroupId, contextId: string, read: ContextRead): Promise<unknown> {
-    await this.replicator.readBarrier(group);
+    if (!this.staleReadsForTesting) await this.replicator.readBarrier(group);
     const contexts = this.contexts(group);
     return contexts && runRead(contexts, contextId, read);
   }

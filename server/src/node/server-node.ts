@@ -34,6 +34,7 @@ import { encodeCommand } from './context-machine.js';
 import { ContextMachines } from './context-machines.js';
 import { ContextStore } from './context-store.js';
 import type { NodeIdentity } from './node-identity.js';
+import type { PlantedBugs } from './planted-bugs.js';
 import { TokenCounter } from './token-counter.js';
 
 export interface ServerNodeOptions {
@@ -60,6 +61,8 @@ export interface ServerNodeOptions {
     batch_size: number;
     tail_keep: number;
   };
+  /** Test-only: bugs this process runs with (`planted-bugs.ts`); none unless given. */
+  planted?: PlantedBugs;
   /** Set for a cluster node; a single node is a cluster of one without a link. */
   cluster?: {
     seeds: readonly string[];
@@ -132,6 +135,7 @@ export class ServerNode {
       ...(membership && { sender: membership.link }),
       onLeaderChange: () => membership?.leaderChanged(),
       proposal_timeout_ms: o.proposal_timeout_ms,
+      ...(o.planted && { bugs: o.planted.raft }),
       logger: o.logger,
       metrics: new RaftMetrics(o.metrics.registry, {
         logEntries: () => {
@@ -149,7 +153,11 @@ export class ServerNode {
     await host.start();
     stops.unshift(() => host.stop());
 
-    const local = new LocalExecutor(host, (g) => (host.hosts(g) ? contexts.contexts(g) : undefined));
+    const local = new LocalExecutor(
+      host,
+      (g) => (host.hosts(g) ? contexts.contexts(g) : undefined),
+      o.planted?.stale_follower_reads === true,
+    );
     const barrier = (id: string) => host.readBarrier(groupOf(id));
     const localStreams = new LocalStreamSource(hub, barrier);
     let executor: LocalExecutor | ForwardingExecutor = local;
@@ -169,6 +177,7 @@ export class ServerNode {
         runtime: systemRuntime,
         timeout_ms: o.proposal_timeout_ms,
         metrics: forwardingMetrics,
+        ...(o.planted && { planted: o.planted }),
       });
       streams = new RoutedStreamSource(localStreams, relays.client, (id) => {
         const s = host.hosts(groupOf(id)) ? host.status(groupOf(id)) : undefined;

@@ -15,6 +15,8 @@ export const BUG_NAMES = [
   'vote_not_persisted',
   /** Acknowledge appends (and count the leader's own log) before they are durable. */
   'ack_before_durable',
+  /** The leader commits (and so acknowledges) entries once its own log has them, without a quorum. */
+  'commit_without_quorum',
   /** Hand entries to the state machine before they are committed. */
   'apply_uncommitted',
   /** Grant a vote without checking that the candidate's log is at least as up to date. */

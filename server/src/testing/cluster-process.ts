@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LinkProxy } from './link-proxy.js';
@@ -17,6 +17,10 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   secret?: string;
   timeoutMs?: number;
+  /** The script each node runs instead of the server's `main.js`. */
+  entry?: string;
+  /** Called with each node's new data directory before the node first starts (e.g. to mount a small filesystem there). */
+  prepareDataDir?: (dir: string, name: string) => void;
 }
 
 export interface ClusterNode {
@@ -68,6 +72,7 @@ export class TestCluster {
       dataDir: mkdtempSync(join(tmpdir(), `fastpaca-cluster-${name}-`)),
       server: undefined,
     };
+    this.o.prepareDataDir?.(node.dataDir, name);
     this.nodes.push(node);
     this.seeds.push(node.address);
     return node;
@@ -94,6 +99,7 @@ export class TestCluster {
       dataDir: node.dataDir,
       env: this.env(i, env),
       timeoutMs: this.o.timeoutMs ?? 60_000,
+      ...(this.o.entry && { entry: this.o.entry }),
     });
     return node.server;
   }
@@ -109,6 +115,12 @@ export class TestCluster {
     const node = this.nodes[i]!;
     rmSync(node.dataDir, { recursive: true, force: true });
     node.dataDir = mkdtempSync(join(tmpdir(), `fastpaca-cluster-${node.name}-`));
+  }
+
+  /** Removes everything in node `i`'s data directory but the directory itself (while it is down). */
+  empty(i: number): void {
+    const dir = this.nodes[i]!.dataDir;
+    for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
   }
 
   /** Every node's output, for failure messages. */

@@ -13,6 +13,10 @@ export class LinkProxy {
   private readonly servers = new Map<string, { server: Server; port: number }>();
   private readonly connections = new Set<Connection>();
   private readonly cut = new Set<string>();
+  /** Directed cuts, `from>to`: bytes from `from` to `to` are dropped. */
+  private readonly dropped = new Set<string>();
+  /** Added one-way delay per pair, in ms. */
+  private readonly delays = new Map<string, number>();
 
   /** Starts a proxy in front of `node` (its name) listening on `port` (0: any), forwarding to `target`. */
   async add(node: string, target: number, port = 0): Promise<number> {
@@ -43,10 +47,35 @@ export class LinkProxy {
     for (const other of this.servers.keys()) if (other !== node) this.partition(node, other);
   }
 
-  /** Restores every link; frozen connections are closed so both ends reconnect. */
+  /**
+   * Drops every byte `from` sends to `to` (one-way loss); `to` still reaches
+   * `from`. Open connections between them are affected at once.
+   */
+  dropOneWay(from: string, to: string): void {
+    this.dropped.add(`${from}>${to}`);
+  }
+
+  /** Delays every byte between `a` and `b`, each way, by `ms` (order is kept). */
+  delay(a: string, b: string, ms: number): void {
+    if (ms > 0) this.delays.set(pair(a, b), ms);
+    else this.delays.delete(pair(a, b));
+  }
+
+  /** Restores every link; connections that lost bytes are closed so both ends reconnect. */
   heal(): void {
     this.cut.clear();
-    for (const c of this.connections) if (c.frozen) c.destroy();
+    this.dropped.clear();
+    this.delays.clear();
+    for (const c of this.connections) if (c.frozen || c.lossy) c.destroy();
+  }
+
+  /** Whether bytes from `from` to `to` are dropped now. */
+  drops(from: string, to: string): boolean {
+    return this.dropped.has(`${from}>${to}`);
+  }
+
+  delayOf(a: string, b: string): number {
+    return this.delays.get(pair(a, b)) ?? 0;
   }
 
   async close(): Promise<void> {
@@ -70,7 +99,7 @@ export class LinkProxy {
         head.subarray(0, Math.max(end, 0)).toString('latin1'),
       );
       const from = match?.[1] ?? '?';
-      const c = new Connection(from, to, client);
+      const c = new Connection(from, to, client, this);
       this.connections.add(c);
       client.once('close', () => this.connections.delete(c));
       if (this.cut.has(pair(from, to))) {
@@ -85,12 +114,17 @@ export class LinkProxy {
 
 class Connection {
   frozen = false;
+  /** Some bytes were dropped: the stream is broken and must not outlive a heal. */
+  lossy = false;
   private upstream: Socket | undefined;
+  /** When the last delayed chunk of each direction goes out, so order is kept. */
+  private readonly nextSend = { up: 0, down: 0 };
 
   constructor(
     readonly from: string,
     readonly to: string,
     private readonly client: Socket,
+    private readonly faults: Pick<LinkProxy, 'drops' | 'delayOf'>,
   ) {}
 
   between(a: string, b: string): boolean {
@@ -106,15 +140,32 @@ class Connection {
     this.client.once('close', () => this.destroy());
     upstream.once('connect', () => {
       if (this.frozen) return;
-      upstream.write(head);
-      this.client.on('data', (d: Buffer) => {
-        if (!this.frozen) upstream.write(d);
-      });
-      upstream.on('data', (d: Buffer) => {
-        if (!this.frozen) this.client.write(d);
-      });
+      this.relay('up', head);
+      this.client.on('data', (d: Buffer) => this.relay('up', d));
+      upstream.on('data', (d: Buffer) => this.relay('down', d));
       this.client.resume();
     });
+  }
+
+  /** Passes a chunk on (`up`: from the dialling node to the listening one), unless a fault says otherwise. */
+  private relay(direction: 'up' | 'down', chunk: Buffer): void {
+    if (this.frozen) return;
+    const [sender, receiver] = direction === 'up' ? [this.from, this.to] : [this.to, this.from];
+    if (this.faults.drops(sender, receiver)) {
+      this.lossy = true;
+      return;
+    }
+    const socket = direction === 'up' ? this.upstream : this.client;
+    const delay = this.faults.delayOf(sender, receiver);
+    if (delay === 0 && this.nextSend[direction] <= Date.now()) {
+      socket?.write(chunk);
+      return;
+    }
+    const at = Math.max(this.nextSend[direction], Date.now() + delay);
+    this.nextSend[direction] = at;
+    setTimeout(() => {
+      if (!this.frozen && !socket?.destroyed) socket?.write(chunk);
+    }, at - Date.now());
   }
 
   /** No byte passes any more, either way; both ends see a silent peer. */

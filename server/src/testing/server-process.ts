@@ -31,10 +31,16 @@ export interface StartServerOptions {
   port?: number;
   readyPath?: string;
   timeoutMs?: number;
+  /** The script to run instead of the server's `main.js` (e.g. `plantedBugsMainPath`). */
+  entry?: string;
 }
 
 /** Both `src/testing` and `dist/testing` sit two levels below the package root. */
 export const serverMainPath = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+/** The test-only entry point that plants the bugs named in FASTPACA_TEST_PLANTED_BUGS. */
+export const plantedBugsMainPath = fileURLToPath(
+  new URL('../../dist/testing/planted-bugs-main.js', import.meta.url),
+);
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -53,7 +59,7 @@ export async function startServerProcess(options: StartServerOptions = {}): Prom
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'fastpaca-test-'));
   const url = `http://127.0.0.1:${port}`;
   let log = '';
-  const child = spawn(process.execPath, [serverMainPath], {
+  const child = spawn(process.execPath, [options.entry ?? serverMainPath], {
     env: {
       ...process.env,
       PORT: String(port),

@@ -33,6 +33,7 @@ const cases: Record<BugName, string> = {
   commit_old_term: 'figure8',
   vote_not_persisted: 'storage',
   ack_before_durable: 'membership',
+  commit_without_quorum: 'mixed',
   apply_uncommitted: 'mixed',
   vote_without_log_check: 'figure8',
   heartbeat_full_commit: 'figure8',
