@@ -5,7 +5,7 @@ import { runChaos } from './run.js';
 
 const usage = `usage: npm run chaos -- [--nodes 3] [--duration 300] [--nemesis ${NEMESIS_KINDS.join(',')}]
                       [--seed N] [--contexts 4] [--clients 12] [--max-ops 1000000] [--out DIR]
-                      [--planted-bug NAME]...`;
+                      [--archive] [--planted-bug NAME]...`;
 
 function fail(message: string): never {
   process.stderr.write(`chaos: ${message}\n${usage}\n`);
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     'max-ops': { type: 'string' },
     out: { type: 'string' },
     'planted-bug': { type: 'string', multiple: true },
+    archive: { type: 'boolean' },
     help: { type: 'boolean' },
   },
   strict: true,
@@ -53,6 +54,7 @@ const result = await runChaos({
   clients: int('clients', values.clients, 12, 1),
   maxOps: int('max-ops', values['max-ops'], 1_000_000, 1),
   plantedBugs: values['planted-bug'] ?? [],
+  archive: values.archive === true,
   outDir: out,
   log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
 });
@@ -78,7 +80,7 @@ if (result.anomalies.length > 0) {
     `schedule:\n${result.executed.map((e) => `  ${Math.round(e.start)} ms: ${e.description}`).join('\n')}\n`,
   );
   process.stdout.write(
-    `replay: npm run chaos -- --seed ${seed} --nemesis ${nemesis.join(',')} --duration ${values.duration ?? 300}\n`,
+    `replay: npm run chaos -- --seed ${seed} --nemesis ${nemesis.join(',')} --duration ${values.duration ?? 300}${values.archive ? ' --archive' : ''}\n`,
   );
   process.exit(1);
 }

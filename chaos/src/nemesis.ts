@@ -218,7 +218,14 @@ export class Nemesis {
     const members = this.members();
     if (members.length <= 3) {
       this.membershipWork = this.membershipWork.then(async () => {
-        await cluster.addNode();
+        // The new node is in the cluster's list before it runs: keep the supervisor off it until it does.
+        const joining = cluster.nodes.length;
+        this.touching.add(joining);
+        try {
+          await cluster.addNode();
+        } finally {
+          this.touching.delete(joining);
+        }
         this.o.onMembershipChange();
       });
       return `join node-${cluster.nodes.length + 1}`;

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { plantedBugsMainPath } from '@fastpaca/server/testing';
 import { TestCluster } from '@fastpaca/server/testing/cluster';
+import { startTestDatabase, type TestDatabase } from '@fastpaca/server/testing/postgres';
 import { checkAll } from './checkers/index.js';
 import type { Anomaly, FinalLog, Op, StreamRecord } from './history.js';
 import { type Executed, Nemesis, type NemesisKind, type Step, schedule } from './nemesis.js';
@@ -27,6 +28,12 @@ export interface ChaosOptions {
    * all the same, which must change nothing.
    */
   readonly plantedEntry?: boolean;
+  /**
+   * Archive to Postgres (embedded, or a new database at FASTPACA_TEST_DATABASE_URL),
+   * with 100 messages kept in memory, so reads page from the archive and its
+   * contents are checked against the log.
+   */
+  readonly archive?: boolean;
   /** Where the history, the schedule and the node logs go. */
   readonly outDir: string;
   readonly log: (line: string) => void;
@@ -70,6 +77,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   mkdirSync(o.outDir, { recursive: true });
   const logs = new Map<string, string[]>();
 
+  const database = o.archive ? await startTestDatabase() : undefined;
   const cluster = await TestCluster.start({
     nodes: o.nodes,
     proxied: true,
@@ -80,6 +88,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       FASTPACA_NODE_DOWN_AFTER_S: '10',
       FASTPACA_REQUEST_TIMEOUT_MS: '4000',
       ...(o.plantedBugs.length > 0 && { FASTPACA_TEST_PLANTED_BUGS: o.plantedBugs.join(',') }),
+      ...(database && {
+        FASTPACA_ARCHIVER_ENABLED: 'true',
+        MIGRATE_ON_BOOT: 'true',
+        DATABASE_URL: database.url,
+        FASTPACA_ARCHIVE_FLUSH_INTERVAL_MS: '500',
+        FASTPACA_TAIL_KEEP: '100',
+      }),
     },
     ...(o.plantedBugs.length > 0 && o.plantedEntry !== false && { entry: plantedBugsMainPath }),
     ...(smallDisks && {
@@ -148,6 +163,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       ...finals.flatMap(disagreements),
       ...unready,
       ...unavailable,
+      ...(database ? await checkArchive(database, cluster, nemesis.members(), finals) : []),
     ];
     result = {
       seed: o.seed,
@@ -177,7 +193,64 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       } catch {}
     }
     await cluster.stop();
+    await database?.stop();
   }
+}
+
+/**
+ * Once every context's archive has caught up with its log (`archived_seq` =
+ * `last_seq`, within 30 s), the archive must hold exactly the log: seqs 1..n,
+ * each with the log's text.
+ */
+async function checkArchive(
+  database: TestDatabase,
+  cluster: TestCluster,
+  members: readonly number[],
+  finals: readonly FinalLog[],
+): Promise<Anomaly[]> {
+  const out: Anomaly[] = [];
+  const url = cluster.nodes[members[0]!]!.url;
+  const deadline = Date.now() + 30_000;
+  for (const final of finals) {
+    const handle = chaosClient(url).contextHandle(final.context);
+    let archived = 0;
+    for (;;) {
+      archived = (await handle.get().catch(() => undefined))?.archived_seq ?? archived;
+      if (archived >= final.texts.length || Date.now() > deadline) break;
+      await sleep(250);
+    }
+    if (archived < final.texts.length) {
+      out.push({
+        checker: 'archive',
+        context: final.context,
+        message: `archived_seq ${archived} of ${final.texts.length} messages 30 s after healing`,
+        ops: [],
+      });
+    }
+    const rows = await database.query<{ seq: string; text: string | null }>(
+      "SELECT seq, parts->0->>'text' AS text FROM messages WHERE context_id = $1 ORDER BY seq",
+      [final.context],
+    );
+    const problems: string[] = [];
+    rows.forEach((row, i) => {
+      const seq = Number(row.seq);
+      if (seq !== i + 1) problems.push(`row ${i + 1} has seq ${seq}`);
+      else if (row.text !== final.texts[seq - 1])
+        problems.push(`seq ${seq} is ${row.text} in the archive, ${final.texts[seq - 1]} in the log`);
+    });
+    if (rows.length > final.texts.length)
+      problems.push(`${rows.length} rows for ${final.texts.length} messages`);
+    if (rows.length < archived) problems.push(`${rows.length} rows but archived_seq is ${archived}`);
+    if (problems.length > 0) {
+      out.push({
+        checker: 'archive',
+        context: final.context,
+        message: problems.slice(0, 5).join('; '),
+        ops: [],
+      });
+    }
+  }
+  return out;
 }
 
 /**
