@@ -218,4 +218,20 @@ describe('cluster – the node link refuses strangers', () => {
       rejoined.cleanup();
     }
   }, 60_000);
+
+  it('SIGTERM stops a cluster node cleanly and soon (its node link does not hold the HTTP server open)', async () => {
+    const node = cluster.nodes[3]!;
+    const started = Date.now();
+    const code = await node.server!.stop();
+    const took = Date.now() - started;
+    node.server = undefined;
+    expect(code, node.name).toBe(0);
+    // The shutdown budget is 10 s; a node waiting on its own link sockets used all of it and exited 1.
+    expect(took).toBeLessThan(5_000);
+    const c = client(cluster.nodes[0]!.url).contextHandle(`after-stop-${run}`);
+    await until('the others to serve writes without it', async () => {
+      await client(cluster.nodes[0]!.url).context(`after-stop-${run}`, { budget: 1_000 });
+      return (await c.append(text('still here'))).seq === 1;
+    });
+  }, 60_000);
 });

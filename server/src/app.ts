@@ -10,9 +10,11 @@ import type { Logger } from 'pino';
 import { Authorizer } from './auth/authorizer.js';
 import { TokenSigner } from './auth/scoped-token.js';
 import { AppError } from './errors/app-error.js';
+import { registerCors } from './http/cors.js';
 import { registerDocs } from './http/docs.js';
 import { installErrorHandler, installNotFoundHandler, sendError } from './http/error-handler.js';
 import { registerHealth } from './http/health.js';
+import { trackInFlight } from './http/in-flight.js';
 import { registerMetricsRoute } from './http/metrics-route.js';
 import { registerRequestObservability } from './http/request-log.js';
 import { registerContextRoutes } from './http/routes.js';
@@ -39,6 +41,8 @@ export interface AppOptions {
    */
   nodeLink?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
   apiKey?: string;
+  /** Origins browsers may call from (CORS and the websocket `Origin` check); `'*'` for any. */
+  corsOrigins?: readonly string[] | '*';
   tokenSecret?: string;
   bodyLimitBytes?: number;
   rateLimitPerSecond?: number;
@@ -64,6 +68,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
     return503OnClosing: true,
   });
+  trackInFlight(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -104,6 +109,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   registerMetricsRoute(app, options.metrics);
 
+  const origins = options.corsOrigins ?? [];
+  if (origins === '*' || origins.length > 0) await registerCors(app, origins);
+
   const signer = new TokenSigner(options.tokenSecret, options.apiKey);
   const authorizer = new Authorizer(options.apiKey, signer, options.now);
   await app.register(async (v1) => {
@@ -132,6 +140,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       now: options.now ?? Date.now,
     });
     registerStreamRoute(v1, {
+      origins,
       streams: options.streams,
       authorizer,
       metrics: options.metrics,

@@ -25,6 +25,16 @@ const hostPort = z
   .string()
   .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/, 'must be host:port');
 
+/** `scheme://host[:port]` and nothing else: what a browser sends in `Origin`. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 const EnvSchema = z.object({
   PORT: int('PORT', 0, 65_535).default('4000'),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -56,6 +66,22 @@ const EnvSchema = z.object({
   FASTPACA_TOKEN_SECRET: z
     .string()
     .min(32, 'FASTPACA_TOKEN_SECRET must be at least 32 characters')
+    .optional(),
+  FASTPACA_CORS_ORIGINS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.string().refine((o) => o === '*' || isOrigin(o), {
+          message: 'FASTPACA_CORS_ORIGINS must be * or origins like https://app.example.com, comma-separated',
+        }),
+      ),
+    )
     .optional(),
   FASTPACA_TAIL_KEEP: int('FASTPACA_TAIL_KEEP', 1, 100_000_000).default('1000'),
   FASTPACA_ARCHIVER_ENABLED: bool('FASTPACA_ARCHIVER_ENABLED').default('false'),
@@ -109,6 +135,8 @@ export interface Config {
   stream_connections_max: number;
   api_key: string | undefined;
   token_secret: string | undefined;
+  /** Origins browsers may call from; `'*'` for any; empty for none. */
+  cors_origins: readonly string[] | '*';
   tail_keep: number;
   archiver_enabled: boolean;
   database_url: string | undefined;
@@ -209,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stream_connections_max: e.FASTPACA_STREAM_MAX_CONNECTIONS,
     api_key: e.FASTPACA_API_KEY,
     token_secret: e.FASTPACA_TOKEN_SECRET,
+    cors_origins: e.FASTPACA_CORS_ORIGINS?.includes('*') ? '*' : (e.FASTPACA_CORS_ORIGINS ?? []),
     tail_keep: e.FASTPACA_TAIL_KEEP,
     archiver_enabled: e.FASTPACA_ARCHIVER_ENABLED,
     database_url: e.DATABASE_URL,

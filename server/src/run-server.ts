@@ -3,6 +3,7 @@ import pino from 'pino';
 import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { EstimatorSpecError } from './context/index.js';
+import { requestsDrained } from './http/in-flight.js';
 import { Metrics } from './metrics/metrics.js';
 import { type NodeIdentity, resolveNodeIdentity } from './node/node-identity.js';
 import type { PlantedBugs } from './node/planted-bugs.js';
@@ -98,6 +99,7 @@ export async function runServer(options: { planted?: PlantedBugs } = {}): Promis
       ping_interval_ms: config.stream_ping_interval_ms,
     },
     apiKey: config.api_key,
+    corsOrigins: config.cors_origins,
     tokenSecret: config.token_secret,
     bodyLimitBytes: config.body_limit_bytes,
     rateLimitPerSecond: config.rate_limit_per_second,
@@ -137,9 +139,14 @@ export async function runServer(options: { planted?: PlantedBugs } = {}): Promis
       process.exit(1);
     }, config.shutdown_timeout_ms);
     deadline.unref();
-    // close() stops accepting, waits for in-flight requests, then the node flushes storage.
-    await app.close();
+    // close() stops accepting and ends the streams; requests under way finish
+    // (they may need the node link); then the node closes the link and flushes
+    // storage. The HTTP server counts the node link's upgraded sockets among
+    // its connections, so it cannot finish closing before the node stops.
+    const closed = app.close();
+    await requestsDrained(app, config.request_timeout_ms);
     await node.stop();
+    await closed;
     logger.info({ type: 'shutdown_complete' }, 'stopped');
     process.exit(0);
   };

@@ -16,10 +16,13 @@ import { AppError } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { StreamSink } from '../stream/stream-hub.js';
 import type { OpenStream, StreamSource } from '../stream/stream-source.js';
+import { originAllowed } from './cors.js';
 import { toAppError } from './error-catalogue.js';
 import { sendError } from './error-handler.js';
 
 export interface StreamRouteDeps {
+  /** Origins whose pages may open streams (FASTPACA_CORS_ORIGINS); same-origin and non-browser clients always may. */
+  origins: readonly string[] | '*';
   /** Where subscriptions come from: this node's hub, or a relay from a node with a replica. */
   streams: StreamSource;
   authorizer: Authorizer;
@@ -126,6 +129,14 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
     url: streamRoute.path,
     preValidation: async (request, reply) => {
       if (!request.ws) return;
+      const origin = request.headers.origin;
+      if (!originAllowed(deps.origins, origin, request.headers.host)) {
+        metrics.streamRefused.inc({ reason: 'forbidden' });
+        return sendError(
+          reply,
+          new AppError('forbidden', `origin ${origin} may not open streams: add it to FASTPACA_CORS_ORIGINS`),
+        );
+      }
       const id = (request.params as { id: string }).id;
       try {
         const principal = deps.authorizer.authorize(streamCredential(request), {

@@ -13,6 +13,7 @@ describe('config – environment', () => {
       token_estimator: 'tiktoken:gpt-4o',
       stream_connections_max: 512,
       api_key: undefined,
+      cors_origins: [],
       tail_keep: 1000,
       archiver_enabled: false,
       archive_flush_interval_ms: 5000,
@@ -89,8 +90,17 @@ describe('config – environment', () => {
     ['FASTPACA_ADVERTISE_ADDR', 'fastpaca-1'],
     ['FASTPACA_NODE_DOWN_AFTER_S', '0'],
     ['FASTPACA_CLUSTER_FORM_NODES', 'three'],
+    ['FASTPACA_CORS_ORIGINS', 'app.example.com'],
+    ['FASTPACA_CORS_ORIGINS', 'https://app.example.com/path'],
   ])('a bad %s (%s) stops start-up naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('FASTPACA_CORS_ORIGINS: a comma-separated list of origins, or * for any', () => {
+    expect(
+      loadConfig({ FASTPACA_CORS_ORIGINS: 'https://a.example.com, http://localhost:5173' }).cors_origins,
+    ).toEqual(['https://a.example.com', 'http://localhost:5173']);
+    expect(loadConfig({ FASTPACA_CORS_ORIGINS: '*' }).cors_origins).toBe('*');
   });
 
   it('a seed list needs the cluster secret', () => {
