@@ -114,9 +114,14 @@ export class Nemesis {
     this.executed.push(entry);
     let i = -1;
     try {
-      i = await this.resolve(step.target);
-      this.touching.add(i);
-      const name = cluster.nodes[i]!.name;
+      const resolved = step.kind === 'membership' ? -1 : await this.resolve(step.target);
+      if (resolved === undefined) {
+        entry.description = `${step.kind} skipped: every member is being restarted`;
+        return;
+      }
+      i = resolved;
+      if (i >= 0) this.touching.add(i);
+      const name = cluster.nodes[Math.max(i, 0)]!.name;
       const others = this.members()
         .filter((j) => j !== i)
         .map((j) => cluster.nodes[j]!.name);
@@ -130,6 +135,10 @@ export class Nemesis {
           await cluster.startNode(i);
           break;
         case 'wipe':
+          if (!(await this.settled())) {
+            entry.description = `wipe skipped: the cluster is still repairing (a member down or a group short of 3 voters)`;
+            break;
+          }
           entry.description = `kill -9 ${name} (${step.target}), wipe its data directory, restart after ${step.duration} ms`;
           this.o.beforeKill(i);
           await cluster.kill(i);
@@ -146,8 +155,8 @@ export class Nemesis {
           break;
         }
         case 'partition': {
-          // Isolating one node is a 2|1 split of three; with more nodes, split off a minority.
-          const minority = [name, ...others.slice(0, Math.max(0, Math.floor((others.length + 1) / 2) - 1))];
+          // A minority: one node of three or four, two of five.
+          const minority = [name, ...others.slice(0, Math.max(0, Math.floor(others.length / 2) - 1))];
           const majority = others.filter((n) => !minority.includes(n));
           entry.description = `partition ${minority.join(',')} | ${majority.join(',')} for ${step.duration} ms`;
           for (const a of minority) for (const b of majority) proxy.partition(a, b);
@@ -200,12 +209,12 @@ export class Nemesis {
           break;
       }
     } catch (error) {
-      entry.error = (error as Error).message;
-      this.o.log(`nemesis: ${entry.description}: ${entry.error}`);
+      entry.error = (error as Error).message.split('\n')[0];
+    } finally {
+      this.touching.delete(i);
+      entry.end = this.o.now();
+      this.o.log(`nemesis: ${entry.description}${entry.error ? ` (failed: ${entry.error})` : ''}`);
     }
-    this.touching.delete(i);
-    entry.end = this.o.now();
-    this.o.log(`nemesis: ${entry.description}${entry.error ? ` (failed: ${entry.error})` : ''}`);
   }
 
   /**
@@ -244,25 +253,60 @@ export class Nemesis {
         this.drained.delete(victim);
         this.o.onMembershipChange();
         this.o.log(`nemesis: drain ${name} refused: ${res.status} ${await res.text()}`);
+        return;
+      }
+      // Once removed it serves nothing: stop its process, as an operator would.
+      const deadline = Date.now() + 120_000;
+      while (Date.now() < deadline && !this.stopped) {
+        const view = await anyView(cluster, this.members()).catch(() => undefined);
+        const state = view?.nodes.find((n) => n.name === name)?.state;
+        if (view && (state === undefined || state === 'removed')) {
+          this.o.beforeKill(victim);
+          await cluster.kill(victim);
+          return;
+        }
+        await sleep(1_000);
       }
     });
     return `drain ${name}`;
   }
 
-  /** The node index a target means now; a random member when the leader or coordinator cannot be told. */
-  private async resolve(target: Target): Promise<number> {
+  /**
+   * The node index a target means now (a random member when the leader or
+   * coordinator cannot be told), never one the supervisor is restarting;
+   * undefined when every member is busy.
+   */
+  private async resolve(target: Target): Promise<number | undefined> {
     const { cluster } = this.o;
-    const members = this.members();
-    const random = this.o.rng.pick(members);
+    const free = this.members().filter((i) => !this.touching.has(i));
+    if (free.length === 0) return undefined;
+    const random = this.o.rng.pick(free);
     if (target === 'random') return random;
-    const view = await anyView(cluster, members).catch(() => undefined);
+    const view = await anyView(cluster, free).catch(() => undefined);
     if (!view) return random;
     const name =
       target === 'coordinator'
         ? view.coordinator
         : view.groups[groupOf(this.o.rng.pick(this.o.contexts))]?.leader;
     const i = cluster.nodes.findIndex((n) => n.name === name);
-    return i >= 0 && members.includes(i) ? i : random;
+    return i >= 0 && free.includes(i) ? i : random;
+  }
+
+  /**
+   * Whether the cluster has repaired everything: every member up and every
+   * group with three voters. Wiping a node destroys a replica; a second wipe
+   * before the first is repaired can destroy a quorum, which no store survives.
+   */
+  private async settled(): Promise<boolean> {
+    const members = this.members();
+    const view = await anyView(this.o.cluster, members).catch(() => undefined);
+    if (!view) return false;
+    const names = new Set(members.map((i) => this.o.cluster.nodes[i]!.name));
+    const up = view.nodes.filter((n) => names.has(n.name) && n.status === 'up' && n.state === 'active');
+    return (
+      up.length === names.size &&
+      view.groups.every((g) => g.replicas.filter((r) => r.role === 'voter').length === 3 && g.leader !== null)
+    );
   }
 }
 

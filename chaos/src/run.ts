@@ -290,13 +290,17 @@ class Supervisor {
 
   private readonly busy = new Set<number>();
 
-  /** Restarts node `i` if it is down or says it is not live. */
+  /** Restarts node `i` if it is down or says it is not live, unless a fault is acting on it. */
   async check(i: number): Promise<void> {
-    if (this.busy.has(i)) return;
+    const { touching } = this.nemesis;
+    if (this.busy.has(i) || touching.has(i)) return;
     this.busy.add(i);
+    // The nemesis leaves a node alone while the supervisor restarts it, and the other way round.
+    touching.add(i);
     try {
       await this.checkNow(i);
     } finally {
+      touching.delete(i);
       this.busy.delete(i);
     }
   }
@@ -311,8 +315,6 @@ class Supervisor {
       this.log(`supervisor: restarting ${node.name}: ${await res.text()}`);
       this.keepLog(i);
       await this.cluster.kill(i);
-    } else if (this.nemesis.touching.has(i)) {
-      return;
     }
     this.restarts++;
     try {

@@ -89,7 +89,7 @@ export class Workload {
   constructor(private readonly o: WorkloadOptions) {}
 
   start(): void {
-    for (let i = 0; i < this.o.clients; i++) this.loops.push(this.loop(`c${i}`, this.o.rng.fork()));
+    for (let i = 0; i < this.o.clients; i++) this.loops.push(this.loop(i, this.o.rng.fork()));
   }
 
   async stop(): Promise<void> {
@@ -101,13 +101,20 @@ export class Workload {
     return this.history.ops.length;
   }
 
-  private async loop(process: string, rng: Rng): Promise<void> {
+  /**
+   * Client `n` talks to node `n mod members` (as applications pin a
+   * connection), so clients of healthy nodes keep working while one node is
+   * cut off, and the longest gap between acknowledgements measures the store,
+   * not clients stuck on a dead node.
+   */
+  private async loop(n: number, rng: Rng): Promise<void> {
+    const process = `c${n}`;
     /** The newest version this client saw per context, for `ifVersion`. */
     const seen = new Map<string, number>();
     while (this.running && this.issued < this.o.maxOps) {
       this.issued++;
       const endpoints = this.o.endpoints();
-      const { node, url } = rng.pick(endpoints);
+      const { node, url } = endpoints[n % endpoints.length]!;
       const context = rng.pick(this.o.contexts);
       const handle = chaosClient(url).contextHandle(context);
       const roll = rng.next();

@@ -23,9 +23,15 @@ function options(o: Partial<ChaosOptions> & Pick<ChaosOptions, 'seed' | 'duratio
 }
 
 describe('chaos – real processes under a mixed nemesis', () => {
-  it('finds nothing wrong in 60 s of every fault (the production entry point ignores planted-bug names)', async () => {
+  it('finds nothing wrong in 60 s of every fault, archive included (the production entry point ignores planted-bug names)', async () => {
     const result = await runChaos(
-      options({ seed: 20261203, durationS: 60, plantedBugs: [...PLANTED], plantedEntry: false }),
+      options({
+        seed: 20261203,
+        durationS: 60,
+        archive: true,
+        plantedBugs: [...PLANTED],
+        plantedEntry: false,
+      }),
     );
     expect(result.anomalies, minimalReport(result.anomalies)).toEqual([]);
     expect(result.stats.appendsAcknowledged).toBeGreaterThan(200);
