@@ -295,24 +295,33 @@ class Supervisor {
     const { touching } = this.nemesis;
     if (this.busy.has(i) || touching.has(i)) return;
     this.busy.add(i);
-    // The nemesis leaves a node alone while the supervisor restarts it, and the other way round.
-    touching.add(i);
     try {
-      await this.checkNow(i);
+      const node = this.cluster.nodes[i]!;
+      let why = 'down';
+      if (node.server) {
+        const res = await fetch(`${node.url}/health/live`, { signal: AbortSignal.timeout(1_000) }).catch(
+          () => undefined,
+        );
+        if (res?.status !== 503) return;
+        why = await res.text();
+      }
+      // The nemesis leaves a node alone while the supervisor restarts it, and the other way round.
+      if (touching.has(i)) return;
+      touching.add(i);
+      try {
+        await this.restart(i, why);
+      } finally {
+        touching.delete(i);
+      }
     } finally {
-      touching.delete(i);
       this.busy.delete(i);
     }
   }
 
-  private async checkNow(i: number): Promise<void> {
+  private async restart(i: number, why: string): Promise<void> {
     const node = this.cluster.nodes[i]!;
+    this.log(`supervisor: restarting ${node.name}: ${why}`);
     if (node.server) {
-      const res = await fetch(`${node.url}/health/live`, { signal: AbortSignal.timeout(1_000) }).catch(
-        () => undefined,
-      );
-      if (res?.status !== 503) return;
-      this.log(`supervisor: restarting ${node.name}: ${await res.text()}`);
       this.keepLog(i);
       await this.cluster.kill(i);
     }
