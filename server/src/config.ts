@@ -172,7 +172,7 @@ export class ConfigError extends Error {
 const NOT_SERVER_VARIABLES = /^FASTPACA_(URL|CHROMIUM_PATH|TEST_[A-Z0-9_]+|BENCH_[A-Z0-9_]+)$/;
 
 /** A `FASTPACA_*` variable the server does not know is a typo until shown otherwise: it names the nearest. */
-function unknownVariables(env: NodeJS.ProcessEnv, known: string[]): string[] {
+function unknownVariables(env: NodeJS.ProcessEnv, known: readonly string[]): string[] {
   const ours = known.filter((k) => k.startsWith('FASTPACA_'));
   return Object.entries(env)
     .filter(
@@ -187,8 +187,11 @@ function unknownVariables(env: NodeJS.ProcessEnv, known: string[]): string[] {
 }
 
 /** Parses the environment. Empty strings count as unset, as with `VAR=` in a shell. */
+/** Every variable the server reads. */
+export const configVariables: readonly string[] = Object.keys(EnvSchema.shape);
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const known = Object.keys(EnvSchema.shape);
+  const known = configVariables;
   const typos = unknownVariables(env, known);
   if (typos.length > 0) throw new ConfigError(`invalid configuration:\n  ${typos.join('\n  ')}`);
   const present = Object.fromEntries(

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { configVariables, loadConfig } from '../../src/config.js';
 
 describe('config – environment', () => {
   it('has the documented defaults', () => {
@@ -149,5 +151,17 @@ describe('config – environment', () => {
 
   it('empty values count as unset', () => {
     expect(loadConfig({ PORT: '', FASTPACA_API_KEY: '' })).toMatchObject({ port: 4000, api_key: undefined });
+  });
+});
+
+describe('config – documentation', () => {
+  const root = join(import.meta.dirname, '..', '..', '..');
+  it('every variable is in docs/configuration.md and in the sample file', () => {
+    const docs = readFileSync(join(root, 'docs', 'configuration.md'), 'utf8');
+    const sample = readFileSync(join(root, 'server', 'fastpaca.sample.env'), 'utf8');
+    for (const name of configVariables) {
+      expect(docs, `docs/configuration.md lacks ${name}`).toContain(`\`${name}\``);
+      expect(sample, `fastpaca.sample.env lacks ${name}`).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
+    }
   });
 });
