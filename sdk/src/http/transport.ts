@@ -92,21 +92,27 @@ export class Transport {
     const payload = hasBody ? JSON.stringify(input.body) : undefined;
     return withRetry(
       async () => {
+        const send = async (credential: string | undefined) =>
+          this.attempt(
+            url,
+            route.method,
+            {
+              accept: 'application/json',
+              ...this.options.headers,
+              ...(hasBody ? { 'content-type': 'application/json' } : {}),
+              ...(credential ? { authorization: `Bearer ${credential}` } : {}),
+              ...input.headers,
+            },
+            payload,
+            options.signal,
+          );
         const credential = await this.options.credential();
-        const headers: Record<string, string> = {
-          accept: 'application/json',
-          ...this.options.headers,
-          ...(hasBody ? { 'content-type': 'application/json' } : {}),
-          ...(credential ? { authorization: `Bearer ${credential}` } : {}),
-          ...input.headers,
-        };
-        const { status, text, response } = await this.attempt(
-          url,
-          route.method,
-          headers,
-          payload,
-          options.signal,
-        );
+        let { status, text, response } = await send(credential);
+        if (status === 401 && credential !== undefined) {
+          // An expired token: when the credential function now gives another one, that one is tried once.
+          const fresh = await this.options.credential();
+          if (fresh !== credential) ({ status, text, response } = await send(fresh));
+        }
         if (status < 200 || status >= 300) {
           throw errorFromResponse({
             status,

@@ -135,6 +135,8 @@ export class StreamSubscription implements EventStream {
   private pendingError: ErrorFrame | undefined;
   private tombstoneQueued = false;
   private everOpened = false;
+  /** The server closed an open stream because its token expired, and the reconnect has not opened yet. */
+  private reauthorizing = false;
   private gapsInARow = 0;
   private consumed = false;
   private readonly queue: EventQueue<SubscriptionEvent>;
@@ -321,6 +323,7 @@ export class StreamSubscription implements EventStream {
     if (this.phase !== 'connecting') return;
     this.phase = 'open';
     this.everOpened = true;
+    this.reauthorizing = false;
     this.setStatus('open');
   }
 
@@ -412,6 +415,14 @@ export class StreamSubscription implements EventStream {
         }),
         reconnect,
       );
+      return;
+    }
+    if (closed.code === streamCloseCodes.unauthorized && closed.opened && !this.reauthorizing) {
+      // The token expired under an open stream: reconnect at once, asking the
+      // credential function for a fresh one. If that is refused too, the
+      // refusal ends the subscription.
+      this.reauthorizing = true;
+      void this.connect();
       return;
     }
     const fatal = errorFromCloseCode(closed.code, closed.reason);
