@@ -17,7 +17,8 @@ describe('contract – inferred types', () => {
   it('request bodies use wire names', () => {
     type Append = ClientInferRequest<Contract['appendMessage']>['body'];
     expectTypeOf<Append>().toHaveProperty('if_version');
-    expectTypeOf<Append['message']['parts'][number]['type']>().toEqualTypeOf<string>();
+    expectTypeOf<NonNullable<Append['message']>['parts'][number]['type']>().toEqualTypeOf<string>();
+    expectTypeOf<NonNullable<Append['messages']>[number]['role']>().toEqualTypeOf<string>();
     type Put = ClientInferRequest<Contract['putContext']>['body'];
     expectTypeOf<Put['token_budget']>().toEqualTypeOf<number>();
   });

@@ -16,6 +16,7 @@ export const limits = {
   policy_limit_default: 200,
   skip_kinds_max: 64,
   replacement_messages_max: 1_000,
+  turn_messages_max: 100,
   json_depth_max: 64,
   idempotency_key_length_max: 255,
   idempotency_key_pattern: /^[\x21-\x7e]+$/,

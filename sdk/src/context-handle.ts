@@ -19,6 +19,7 @@ import {
 } from './messages/ui-message.js';
 import type {
   AppendOptions,
+  AppendTurnOptions,
   CompactOptions,
   ContextOptions,
   CreateTokenOptions,
@@ -56,7 +57,13 @@ export interface ClientCore {
 }
 
 /** `append`'s result: where the message landed, and whether this was a replay of an earlier append. */
-export type AppendResponse = AppendResult & {
+export type AppendResponse = Omit<AppendResult, 'first_seq'> & {
+  /** True when the idempotency key had been seen: nothing was appended, the original result is returned. */
+  replayed: boolean;
+};
+
+/** `appendTurn`'s result: the seqs of its first and last messages, its one version, and whether it was a replay. */
+export type AppendTurnResponse = Required<AppendResult> & {
   /** True when the idempotency key had been seen: nothing was appended, the original result is returned. */
   replayed: boolean;
 };
@@ -115,6 +122,35 @@ export class ContextHandle {
     );
     const typed: RouteResult<'appendMessage'> = result;
     return { ...typed, replayed: status === 200 };
+  }
+
+  /**
+   * Appends several messages as one atomic turn (an assistant's tool call and
+   * its results, say): one version, consecutive seqs, all or nothing, so a
+   * crash can never leave a call without its result. At most
+   * `limits.turn_messages_max` (100) messages. Retried like `append`.
+   */
+  async appendTurn(
+    messages: readonly AppendableMessage[],
+    options: AppendTurnOptions = {},
+  ): Promise<AppendTurnResponse> {
+    const body: RouteBody<'appendMessage'> = { messages: messages.map(toMessageInput) };
+    if (options.ifVersion !== undefined) body.if_version = options.ifVersion;
+    const key = options.idempotencyKey ?? randomId();
+    const { status, body: result } = await this.core.transport.call(
+      'appendMessage',
+      { id: this.id, body, headers: { 'idempotency-key': key } },
+      { ...options, retryWindowMs: append_retry_window_ms },
+    );
+    const typed: RouteResult<'appendMessage'> = result;
+    if (typed.first_seq === undefined) {
+      throw new FastpacaError({
+        status,
+        code: 'invalid_response',
+        message: 'the server answered an atomic turn without first_seq: it predates atomic turns',
+      });
+    }
+    return { ...typed, first_seq: typed.first_seq, replayed: status === 200 };
   }
 
   /** The LLM window: the messages to send to the model, `used_tokens`, `needs_compaction`, `segments`. */

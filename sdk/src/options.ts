@@ -50,6 +50,13 @@ export interface AppendOptions extends RequestOptions {
   idempotencyKey?: string;
 }
 
+export interface AppendTurnOptions extends RequestOptions {
+  /** Append only if the context is at this version, else `ConflictError`. */
+  ifVersion?: number;
+  /** Makes retries safe (a random UUID by default, reused by every retry of the call). */
+  idempotencyKey?: string;
+}
+
 export interface WindowOptions extends RequestOptions {
   /** Trim the returned window to this many tokens (stored state is unchanged). */
   budgetTokens?: number;

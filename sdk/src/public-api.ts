@@ -30,7 +30,7 @@ export type {
   WindowMessage,
 } from '@fastpaca/contract';
 export type { FastpacaClient } from './client.js';
-export { type AppendResponse, ContextHandle } from './context-handle.js';
+export { type AppendResponse, type AppendTurnResponse, ContextHandle } from './context-handle.js';
 export {
   ConflictError,
   FastpacaError,
@@ -55,6 +55,7 @@ export {
 } from './messages/ui-message.js';
 export type {
   AppendOptions,
+  AppendTurnOptions,
   ClientOptions,
   CompactOptions,
   ContextOptions,

@@ -33,7 +33,12 @@ describe('sdk – responses are typed from the contract', () => {
     expectTypeOf<Context>().toEqualTypeOf<ClientInferResponseBody<Contract['getContext'], 200>>();
     expectTypeOf(ctx.context()).resolves.toEqualTypeOf<Window>();
     expectTypeOf<Window>().toEqualTypeOf<ClientInferResponseBody<Contract['getWindow'], 200>>();
-    expectTypeOf(ctx.append(message)).resolves.toEqualTypeOf<AppendResult & { replayed: boolean }>();
+    expectTypeOf(ctx.append(message)).resolves.toEqualTypeOf<
+      Omit<AppendResult, 'first_seq'> & { replayed: boolean }
+    >();
+    expectTypeOf(ctx.appendTurn([message, message])).resolves.toEqualTypeOf<
+      Required<AppendResult> & { replayed: boolean }
+    >();
     expectTypeOf<AppendResult>().toEqualTypeOf<ClientInferResponseBody<Contract['appendMessage'], 201>>();
     expectTypeOf(ctx.compact([message])).resolves.toEqualTypeOf<CompactResult>();
     expectTypeOf(ctx.getTail()).resolves.toEqualTypeOf<TailResponse>();

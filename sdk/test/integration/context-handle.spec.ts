@@ -71,6 +71,25 @@ describe('ContextHandle – messages', () => {
     expect((await ctx.get()).last_seq).toBe(2);
   });
 
+  it('appendTurn lands several messages as one version, all or nothing, and replays with its key', async () => {
+    const ctx = await client.context(uniqueId('turn'), { budget: 10_000 });
+    await ctx.append(text('question'));
+    const call = { role: 'assistant', parts: [{ type: 'tool-call', id: 't1', name: 'lookup' }] };
+    const result = { role: 'tool', parts: [{ type: 'tool-result', id: 't1', text: '42' }] };
+    const turn = await ctx.appendTurn([call, result], { idempotencyKey: 'turn-k', ifVersion: 1 });
+    expect(turn).toMatchObject({ first_seq: 2, seq: 3, version: 2, replayed: false });
+    expect(await ctx.appendTurn([call, result], { idempotencyKey: 'turn-k' })).toEqual({
+      ...turn,
+      replayed: true,
+    });
+    await expect(ctx.appendTurn([text('late')], { ifVersion: 1 })).rejects.toMatchObject({ status: 409 });
+    expect((await ctx.getTail()).messages.map((m) => [m.seq, m.role])).toEqual([
+      [1, 'user'],
+      [2, 'assistant'],
+      [3, 'tool'],
+    ]);
+  });
+
   it('append without a key still sends one (two identical appends are two messages)', async () => {
     const ctx = await client.context(uniqueId('autokey'), { budget: 10_000 });
     await ctx.append(text('same'));

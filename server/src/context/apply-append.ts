@@ -71,7 +71,12 @@ export function applyAppend(contexts: Contexts, cmd: AppendCommand): Applied<App
   }
   events.push(contextEvent(state));
 
-  const value = { seq: state.log.last_seq, version: state.version, token_estimate: tokenEstimate };
+  const value = {
+    first_seq: state.log.last_seq - cmd.messages.length + 1,
+    seq: state.log.last_seq,
+    version: state.version,
+    token_estimate: tokenEstimate,
+  };
   if (key !== undefined) state.idempotency.remember(key, value, cmd.at);
   return { result: ok({ ...value, replayed: false }), events };
 }

@@ -2,6 +2,7 @@ import { assert } from './assert.js';
 
 /** The original result of an append, returned again when its key is replayed. */
 export interface IdempotencyRecord {
+  first_seq: number;
   seq: number;
   version: number;
   token_estimate: number;
@@ -45,17 +46,14 @@ export class IdempotencyCache {
   get(key: string): IdempotencyRecord | undefined {
     const remembered = this.records.get(key);
     if (remembered === undefined) return undefined;
-    return { seq: remembered.seq, version: remembered.version, token_estimate: remembered.token_estimate };
+    const { first_seq, seq, version, token_estimate } = remembered;
+    return { first_seq, seq, version, token_estimate };
   }
 
   /** Adds `key`, appended at command time `at`, then forgets what retention allows. */
   remember(key: string, record: IdempotencyRecord, at: number): void {
-    this.restore(key, {
-      seq: record.seq,
-      version: record.version,
-      token_estimate: record.token_estimate,
-      at,
-    });
+    const { first_seq, seq, version, token_estimate } = record;
+    this.restore(key, { first_seq, seq, version, token_estimate, at });
     this.evict(at);
   }
 

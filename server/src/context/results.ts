@@ -21,6 +21,8 @@ export type CommandResult<T> = { ok: true; value: T } | { ok: false; error: Comm
 export type ContextView = Context;
 
 export interface AppendValue {
+  /** Seq of the first message appended by the command. */
+  first_seq: number;
   /** Seq of the last message appended by the command. */
   seq: number;
   version: number;

@@ -22,8 +22,9 @@ import { liveEntry, type WindowEntry, windowEntry } from './window-entry.js';
 
 const magic = [0x46, 0x50, 0x43, 0x47] as const; // "FPCG"
 /**
- * Version 2 stores each idempotency key's command time (version 1, which
- * kept a fixed count of keys, is still read: its keys count as old).
+ * Version 2 stores each idempotency key's command time and first seq
+ * (version 1, which kept a fixed count of one-message appends' keys, is still
+ * read: its keys count as old).
  */
 export const snapshot_format_version = 2;
 const readable_format_versions: readonly number[] = [1, 2];
@@ -87,7 +88,7 @@ interface CapturedContext {
 function captureContext(state: ContextState): CapturedContext {
   const idempotency: (string | number)[] = [];
   for (const [key, record] of state.idempotency.entries()) {
-    idempotency.push(key, record.seq, record.version, record.token_estimate, record.at);
+    idempotency.push(key, record.seq, record.version, record.token_estimate, record.at, record.first_seq);
   }
   return {
     head: [
@@ -327,7 +328,7 @@ function decodeContext(record: unknown, formatVersion: number): ContextState {
   const hasSummary = entries.some((entry) => entry.message.seq === null);
   check(hasSummary === (summaryRange !== null), `${where}: summary range does not match the window`);
 
-  const stride = formatVersion === 1 ? 4 : 5;
+  const stride = formatVersion === 1 ? 4 : 6;
   check(Array.isArray(idempotency) && idempotency.length % stride === 0, `${where}: bad idempotency keys`);
   check(
     idempotency.length / stride <= engineLimits.idempotency_keys_max,
@@ -335,17 +336,26 @@ function decodeContext(record: unknown, formatVersion: number): ContextState {
   );
   const cache = new IdempotencyCache(idempotencyRetention);
   for (let i = 0; i < idempotency.length; i += stride) {
-    const [key, seq, keyVersion, estimate, at = 0] = idempotency.slice(i, i + stride);
+    // Format 1 kept no time (its keys count as old) and no first seq (every append was one message).
+    const [key, seq, keyVersion, estimate, at = 0, firstSeq = seq] = idempotency.slice(i, i + stride);
     check(
       typeof key === 'string' &&
         isCount(seq) &&
         isCount(keyVersion) &&
         isCount(estimate) &&
         isCount(at) &&
+        isCount(firstSeq) &&
+        (firstSeq as number) <= (seq as number) &&
         cache.get(key as string) === undefined,
       `${where}: bad key`,
     );
-    cache.restore(key, { seq, version: keyVersion, token_estimate: estimate, at });
+    cache.restore(key, {
+      first_seq: firstSeq as number,
+      seq,
+      version: keyVersion,
+      token_estimate: estimate,
+      at,
+    });
   }
 
   return {

@@ -62,8 +62,10 @@ export function registerContextRoutes(app: FastifyInstance, deps: RouteDeps): vo
           'body.idempotency_key: differs from the Idempotency-Key header; send one or make them equal',
         );
       }
-      const { replayed, ...result } = await service.append(params.id, {
-        message: body.message,
+      // The contract admits exactly one of `message` and `messages`.
+      const turn = body.messages !== undefined;
+      const { replayed, first_seq, ...result } = await service.append(params.id, {
+        messages: body.messages ?? [body.message!],
         if_version: body.if_version,
         idempotency_key: headerKey ?? body.idempotency_key,
       });
@@ -76,7 +78,7 @@ export function registerContextRoutes(app: FastifyInstance, deps: RouteDeps): vo
         },
         'append',
       );
-      return { status: replayed ? 200 : 201, body: result };
+      return { status: replayed ? 200 : 201, body: turn ? { first_seq, ...result } : result };
     },
     getTail: async ({ params, query, request }) => {
       authorize(deps, request, { right: 'read', context_id: params.id });

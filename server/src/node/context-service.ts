@@ -27,10 +27,11 @@ export interface ContextService {
   getContext(id: string): Promise<Context>;
   tombstone(id: string): Promise<void>;
   patchMetadata(id: string, metadata: Record<string, unknown>): Promise<Context>;
+  /** One message, or several as one atomic turn. */
   append(
     id: string,
-    input: { message: MessageInput; if_version?: number; idempotency_key?: string },
-  ): Promise<AppendResult & { replayed: boolean }>;
+    input: { messages: readonly MessageInput[]; if_version?: number; idempotency_key?: string },
+  ): Promise<Required<AppendResult> & { replayed: boolean }>;
   tail(id: string, offset: number, limit: number): Promise<TailResponse>;
   messages(id: string, afterSeq: number, limit: number): Promise<MessagesPage>;
   window(id: string, options: { budget_tokens?: number; if_version?: number }): Promise<Window>;

@@ -1,5 +1,4 @@
 import type {
-  AppendResult,
   CompactResult,
   Context,
   MessageInput,
@@ -103,35 +102,41 @@ export class ContextStore implements ContextService {
     return this.propose<Context>(id, { type: 'patch_metadata', id, at: this.now(), metadata });
   }
 
+  /** Appends one message, or several as one atomic turn: one command, one version, all or nothing. */
   async append(
     id: string,
-    input: { message: MessageInput; if_version?: number; idempotency_key?: string },
-  ): Promise<AppendResult & { replayed: boolean }> {
-    const prepared = await this.o.tokens.prepare(input.message);
+    input: { messages: readonly MessageInput[]; if_version?: number; idempotency_key?: string },
+  ): Promise<AppendValue> {
+    const prepared = await Promise.all(input.messages.map((m) => this.o.tokens.prepare(m)));
     const applied = await this.proposeApplied<AppendValue>(
       id,
       stripUndefined({
         type: 'append',
         id,
         at: this.now(),
-        messages: [prepared],
+        messages: prepared,
         if_version: input.if_version,
         idempotency_key: input.idempotency_key,
       }),
     );
     const value = unwrap(applied.result);
-    if (!value.replayed) this.observeAppend(applied, prepared, input.message.token_count !== undefined);
+    if (!value.replayed) {
+      prepared.forEach((message, i) => {
+        this.observeMessage(message, input.messages[i]!.token_count !== undefined);
+      });
+      this.observeWindow(applied);
+    }
     return value;
   }
 
-  private observeAppend(
-    applied: Applied<AppendValue>,
-    message: PreparedMessage,
-    clientCounted: boolean,
-  ): void {
+  private observeMessage(message: PreparedMessage, clientCounted: boolean): void {
     const { metrics } = this.o;
     metrics.appendTotal.inc({ role: message.role, source: clientCounted ? 'client' : 'estimator' });
     metrics.messageTokens.observe(message.token_count);
+  }
+
+  private observeWindow(applied: Applied<AppendValue>): void {
+    const { metrics } = this.o;
     // The version's context frame already carries the window size; reading the window would cost O(window).
     for (const { frame } of applied.events) {
       if (frame.type === 'context') metrics.llmTokenCount.observe(frame.used_tokens);

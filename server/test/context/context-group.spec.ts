@@ -100,7 +100,7 @@ describe('ContextGroup append – log, versions and errors', () => {
   it('assigns dense seqs, bumps the version once per command and emits frames in order', () => {
     const group = groupWith({ token_budget: 1000 });
     const applied = group.apply(append('ctx', [msg(5), msg(7)]));
-    expect(must(applied)).toEqual({ seq: 2, version: 1, token_estimate: 12, replayed: false });
+    expect(must(applied)).toEqual({ first_seq: 1, seq: 2, version: 1, token_estimate: 12, replayed: false });
     expect(applied.events.map((e) => e.frame)).toEqual([
       { type: 'message', version: 1, seq: 1, message: expect.objectContaining({ seq: 1, token_count: 5 }) },
       { type: 'message', version: 1, seq: 2, message: expect.objectContaining({ seq: 2, token_count: 7 }) },

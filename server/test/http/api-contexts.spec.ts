@@ -117,6 +117,69 @@ describe('POST /v1/contexts/:id/messages', () => {
     expect(ctx).toMatchObject({ last_seq: 2, version: 2 });
   });
 
+  it('an atomic turn: messages [..] land as one version with dense seqs, 201 {first_seq, seq, version, token_estimate}', async () => {
+    const id = fresh();
+    await create(id);
+    await api.post(`/v1/contexts/${id}/messages`, { message: text('before') });
+    const turn = await api.post(
+      `/v1/contexts/${id}/messages`,
+      {
+        messages: [
+          { role: 'assistant', parts: [{ type: 'tool-call', id: 'c1', name: 'weather' }] },
+          { role: 'tool', parts: [{ type: 'tool-result', id: 'c1', text: 'sunny' }], token_count: 3 },
+          text('done'),
+        ],
+        if_version: 1,
+      },
+      { 'idempotency-key': 'turn-1' },
+    );
+    expect(turn.status).toBe(201);
+    expect(turn.body).toMatchObject({ first_seq: 2, seq: 4, version: 2 });
+    const replay = await api.post(
+      `/v1/contexts/${id}/messages`,
+      { messages: [text('anything')] },
+      { 'idempotency-key': 'turn-1' },
+    );
+    expect(replay.status).toBe(200);
+    expect(replay.body).toEqual(turn.body);
+    const tail = (await api.get(`/v1/contexts/${id}/tail`)).body.messages;
+    expect(tail.map((m: { seq: number; role: string }) => [m.seq, m.role])).toEqual([
+      [1, 'user'],
+      [2, 'assistant'],
+      [3, 'tool'],
+      [4, 'user'],
+    ]);
+    expect((await api.get(`/v1/contexts/${id}`)).body).toMatchObject({ last_seq: 4, version: 2 });
+  });
+
+  it('an atomic turn is all or nothing: one bad message, a stale if_version or both forms at once apply nothing', async () => {
+    const id = fresh();
+    await create(id);
+    const bad = await api.post(`/v1/contexts/${id}/messages`, {
+      messages: [text('fine'), { role: 'user', parts: 'not a list' }],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('messages.1');
+    const stale = await api.post(`/v1/contexts/${id}/messages`, {
+      messages: [text('a'), text('b')],
+      if_version: 7,
+    });
+    expect(stale.status).toBe(409);
+    const both = await api.post(`/v1/contexts/${id}/messages`, { message: text('a'), messages: [text('b')] });
+    expect(both.status).toBe(400);
+    expect(both.body.message).toContain('either message or messages');
+    const neither = await api.post(`/v1/contexts/${id}/messages`, {});
+    expect(neither.status).toBe(400);
+    const empty = await api.post(`/v1/contexts/${id}/messages`, { messages: [] });
+    expect(empty.status).toBe(400);
+    const tooMany = await api.post(`/v1/contexts/${id}/messages`, {
+      messages: Array.from({ length: 101 }, (_, i) => text(`m${i}`)),
+    });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.message).toContain('at most 100');
+    expect((await api.get(`/v1/contexts/${id}`)).body).toMatchObject({ last_seq: 0, version: 0 });
+  });
+
   it('uses a client token_count verbatim', async () => {
     const id = fresh();
     await create(id);
