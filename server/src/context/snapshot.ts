@@ -22,12 +22,15 @@ import { liveEntry, type WindowEntry, windowEntry } from './window-entry.js';
 
 const magic = [0x46, 0x50, 0x43, 0x47] as const; // "FPCG"
 /**
- * Version 2 stores each idempotency key's command time and first seq
- * (version 1, which kept a fixed count of one-message appends' keys, is still
- * read: its keys count as old).
+ * Version 3 stores each idempotency key's command time and first seq.
+ * Earlier versions are still read: version 2 keys have a time but no first
+ * seq, version 1 keys neither (they count as old); both only ever recorded
+ * one-message appends, so the first seq is the seq.
  */
-export const snapshot_format_version = 2;
-const readable_format_versions: readonly number[] = [1, 2];
+export const snapshot_format_version = 3;
+const readable_format_versions: readonly number[] = [1, 2, 3];
+/** Fields per idempotency key in each format version. */
+const key_fields: Record<number, number> = { 1: 4, 2: 5, 3: 6 };
 const header_bytes = magic.length + 1;
 const array32_header_bytes = 5;
 const initial_capacity_bytes = 64 * 1024;
@@ -328,7 +331,7 @@ function decodeContext(record: unknown, formatVersion: number): ContextState {
   const hasSummary = entries.some((entry) => entry.message.seq === null);
   check(hasSummary === (summaryRange !== null), `${where}: summary range does not match the window`);
 
-  const stride = formatVersion === 1 ? 4 : 6;
+  const stride = key_fields[formatVersion]!;
   check(Array.isArray(idempotency) && idempotency.length % stride === 0, `${where}: bad idempotency keys`);
   check(
     idempotency.length / stride <= engineLimits.idempotency_keys_max,
@@ -336,7 +339,7 @@ function decodeContext(record: unknown, formatVersion: number): ContextState {
   );
   const cache = new IdempotencyCache(idempotencyRetention);
   for (let i = 0; i < idempotency.length; i += stride) {
-    // Format 1 kept no time (its keys count as old) and no first seq (every append was one message).
+    // Older formats kept no first seq (every append was one message), format 1 no time (its keys count as old).
     const [key, seq, keyVersion, estimate, at = 0, firstSeq = seq] = idempotency.slice(i, i + stride);
     check(
       typeof key === 'string' &&

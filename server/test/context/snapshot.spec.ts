@@ -198,6 +198,20 @@ describe('snapshot – rejects corrupt input with a clear error', () => {
     });
   }
 
+  it('restore – reads a format 2 snapshot, whose keys carry no first seq', () => {
+    const records = unpack(good.subarray(5)) as unknown[][];
+    for (const record of records) {
+      const keys = record[14] as unknown[];
+      record[14] = keys.filter((_, i) => i % 6 < 5);
+    }
+    const bytes = withHeader(asBody(records));
+    bytes[4] = 2;
+    const restored = ContextGroup.restore(bytes);
+    expect(restored.getContext('a')).toEqual(sampleGroup().getContext('a'));
+    const replay = must(restored.apply(append('a', [msg(1)], { idempotency_key: 'k2' })));
+    expect(replay).toMatchObject({ replayed: true, first_seq: replay.seq });
+  });
+
   it('restore – reads a format 1 snapshot, whose keys carry no time, as keys that are already old', () => {
     const records = unpack(good.subarray(5)) as unknown[][];
     for (const record of records) {
@@ -210,7 +224,7 @@ describe('snapshot – rejects corrupt input with a clear error', () => {
     const restored = ContextGroup.restore(bytes);
     expect(restored.getContext('a')).toEqual(sampleGroup().getContext('a'));
     expect(must(restored.apply(append('a', [msg(1)], { idempotency_key: 'k2' }))).replayed).toBe(true);
-    // A format 2 body under the version 1 header is corrupt, not silently misread.
+    // A format 3 body under the version 1 header is corrupt, not silently misread.
     const mislabelled = withHeader(asBody(unpack(good.subarray(5)) as unknown[][]));
     mislabelled[4] = 1;
     expect(() => ContextGroup.restore(mislabelled)).toThrow(/bad (idempotency keys|key)/);
