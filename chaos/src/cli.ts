@@ -45,6 +45,11 @@ for (const kind of nemesis)
 const seed = int('seed', values.seed, Math.floor(Math.random() * 1_000_000), 0);
 const out = values.out ?? `chaos-runs/seed-${seed}`;
 
+// A harness bug must not end a long run before its logs and history are written: report it and go on.
+process.on('unhandledRejection', (error) => {
+  process.stderr.write(`chaos: unhandled rejection in the harness: ${String((error as Error)?.stack ?? error)}\n`);
+});
+
 const result = await runChaos({
   nodes: int('nodes', values.nodes, 3, 3),
   durationS: int('duration', values.duration, 300, 5),

@@ -86,6 +86,7 @@ export class Nemesis {
   /** Nodes drained out of the cluster; clients no longer use them. */
   readonly drained = new Set<number>();
   private membershipWork: Promise<void> = Promise.resolve();
+  private membershipBusy = false;
 
   constructor(private readonly o: NemesisOptions) {}
 
@@ -220,55 +221,73 @@ export class Nemesis {
   /**
    * Joins a new node while there are three members, else drains one (the
    * cluster refuses to drain below three). Runs in the background, so the
-   * change overlaps the faults that follow.
+   * change overlaps the faults that follow; one change at a time, and none
+   * while the cluster is still repairing (a change then could take the last
+   * replicas of a group away).
    */
   private membershipStep(): string {
+    if (this.membershipBusy) return 'membership change skipped: the previous one is still running';
+    this.membershipBusy = true;
+    this.membershipWork = this.membershipChange()
+      .catch((error: Error) =>
+        this.o.log(`nemesis: membership change failed: ${error.message.split('\n')[0]}`),
+      )
+      .finally(() => {
+        this.membershipBusy = false;
+      });
+    return this.o.cluster.nodes.length > 0 && this.members().length <= 3
+      ? `join node-${this.o.cluster.nodes.length + 1}`
+      : 'drain a member';
+  }
+
+  private async membershipChange(): Promise<void> {
     const { cluster } = this.o;
+    if (!(await this.settled())) {
+      this.o.log('nemesis: membership change skipped: the cluster is still repairing');
+      return;
+    }
     const members = this.members();
     if (members.length <= 3) {
-      this.membershipWork = this.membershipWork.then(async () => {
-        // The new node is in the cluster's list before it runs: keep the supervisor off it until it does.
-        const joining = cluster.nodes.length;
-        this.touching.add(joining);
-        try {
-          await cluster.addNode();
-        } finally {
-          this.touching.delete(joining);
-        }
+      // The new node is in the cluster's list before it runs: keep the supervisor off it until it does.
+      const joining = cluster.nodes.length;
+      this.touching.add(joining);
+      try {
+        await cluster.addNode();
+      } finally {
+        this.touching.delete(joining);
         this.o.onMembershipChange();
-      });
-      return `join node-${cluster.nodes.length + 1}`;
+      }
+      this.o.log(`nemesis: node-${joining + 1} joined`);
+      return;
     }
-    const victim = this.o.rng.pick(members);
+    const victim = this.o.rng.pick(members.filter((i) => !this.touching.has(i)));
     const name = cluster.nodes[victim]!.name;
     const via = members.find((j) => j !== victim && cluster.nodes[j]!.server)!;
     this.drained.add(victim);
     this.o.onMembershipChange();
-    this.membershipWork = this.membershipWork.then(async () => {
-      const res = await fetch(`${cluster.nodes[via]!.url}/v1/cluster/nodes/${name}/drain`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${CHAOS_API_KEY}` },
-      });
-      if (!res.ok) {
-        this.drained.delete(victim);
-        this.o.onMembershipChange();
-        this.o.log(`nemesis: drain ${name} refused: ${res.status} ${await res.text()}`);
+    const res = await fetch(`${cluster.nodes[via]!.url}/v1/cluster/nodes/${name}/drain`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${CHAOS_API_KEY}` },
+    });
+    if (!res.ok) {
+      this.drained.delete(victim);
+      this.o.onMembershipChange();
+      this.o.log(`nemesis: drain ${name} refused: ${res.status} ${await res.text()}`);
+      return;
+    }
+    // Once removed it serves nothing: stop its process, as an operator would.
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline && !this.stopped) {
+      const view = await anyView(cluster, this.members()).catch(() => undefined);
+      const state = view?.nodes.find((n) => n.name === name)?.state;
+      if (view && (state === undefined || state === 'removed')) {
+        this.o.beforeKill(victim);
+        await cluster.kill(victim);
+        this.o.log(`nemesis: ${name} drained and stopped`);
         return;
       }
-      // Once removed it serves nothing: stop its process, as an operator would.
-      const deadline = Date.now() + 120_000;
-      while (Date.now() < deadline && !this.stopped) {
-        const view = await anyView(cluster, this.members()).catch(() => undefined);
-        const state = view?.nodes.find((n) => n.name === name)?.state;
-        if (view && (state === undefined || state === 'removed')) {
-          this.o.beforeKill(victim);
-          await cluster.kill(victim);
-          return;
-        }
-        await sleep(1_000);
-      }
-    });
-    return `drain ${name}`;
+      await sleep(1_000);
+    }
   }
 
   /**
