@@ -146,9 +146,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   try {
     supervisor.start();
     workload.start();
-    const deadline = sleep(o.durationS * 1000);
-    await Promise.all([nemesis.run(steps), deadline]);
+    // Faults take longer than planned (a restart waits for readiness): the duration, not the plan, ends them.
+    const faults = nemesis.run(steps);
+    await sleep(o.durationS * 1000);
     nemesis.stop();
+    await faults;
     o.log('healing: every link restored, every node running');
     const unready = await heal(cluster, nemesis, supervisor);
     // A short quiet period with the workload still running, so writes resume after the last fault.
