@@ -47,7 +47,9 @@ const out = values.out ?? `chaos-runs/seed-${seed}`;
 
 // A harness bug must not end a long run before its logs and history are written: report it and go on.
 process.on('unhandledRejection', (error) => {
-  process.stderr.write(`chaos: unhandled rejection in the harness: ${String((error as Error)?.stack ?? error)}\n`);
+  process.stderr.write(
+    `chaos: unhandled rejection in the harness: ${String((error as Error)?.stack ?? error)}\n`,
+  );
 });
 
 const result = await runChaos({

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { plantedBugsMainPath } from '@fastpaca/server/testing';
 import { TestCluster } from '@fastpaca/server/testing/cluster';
@@ -480,17 +480,36 @@ function stats(ops: readonly Op[], watchers: readonly StreamWatcher[], started: 
   };
 }
 
+/**
+ * Writes what a run leaves behind, smallest and most important first (a huge
+ * history must not cost the verdict): anomalies and schedule, then the
+ * history and stream records one line per item, then the node logs.
+ */
 function writeArtifacts(outDir: string, result: ChaosResult | undefined, logs: Map<string, string[]>): void {
+  if (result) {
+    writeFileSync(join(outDir, 'anomalies.json'), JSON.stringify(result.anomalies, null, 2));
+    writeFileSync(
+      join(outDir, 'schedule.json'),
+      JSON.stringify(
+        { seed: result.seed, stats: result.stats, planned: result.schedule, executed: result.executed },
+        null,
+        2,
+      ),
+    );
+    writeLines(join(outDir, 'history.jsonl'), result.ops);
+    writeLines(join(outDir, 'streams.jsonl'), result.streams);
+  }
   for (const [name, outputs] of logs)
     writeFileSync(join(outDir, `${name}.log`), outputs.join('\n--- restart\n'));
-  if (!result) return;
-  writeFileSync(join(outDir, 'history.jsonl'), `${result.ops.map((op) => JSON.stringify(op)).join('\n')}\n`);
-  writeFileSync(join(outDir, 'streams.json'), JSON.stringify(result.streams));
-  writeFileSync(
-    join(outDir, 'schedule.json'),
-    JSON.stringify({ seed: result.seed, planned: result.schedule, executed: result.executed }, null, 2),
-  );
-  writeFileSync(join(outDir, 'anomalies.json'), JSON.stringify(result.anomalies, null, 2));
+}
+
+function writeLines(path: string, items: readonly unknown[]): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const item of items) writeSync(fd, `${JSON.stringify(item)}\n`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Small filesystems for disk-full need root (mount); without it the fault is skipped, and says so. */
