@@ -41,7 +41,9 @@ export type AppendBody = z.input<typeof AppendBodySchema>;
 
 export const AppendResultSchema = z
   .object({
-    first_seq: SeqSchema.optional().describe('With `messages`: the seq of the first one (`seq` is the last).'),
+    first_seq: SeqSchema.optional().describe(
+      'With `messages`: the seq of the first one (`seq` is the last).',
+    ),
     seq: SeqSchema,
     version: VersionSchema,
     token_estimate: z.number().int().min(0).describe('Token count recorded for the message.'),
