@@ -45,7 +45,12 @@ export interface Executed {
  * schedule; targets (the leader of a workload context's group, the
  * coordinator) are resolved when each fault starts.
  */
-export function schedule(rng: Rng, kinds: readonly NemesisKind[], durationMs: number): Step[] {
+export function schedule(
+  rng: Rng,
+  kinds: readonly NemesisKind[],
+  durationMs: number,
+  targets: readonly Target[] = ['random', 'random', 'leader', 'coordinator'],
+): Step[] {
   const steps: Step[] = [];
   let t = 0;
   while (kinds.length > 0) {
@@ -54,7 +59,7 @@ export function schedule(rng: Rng, kinds: readonly NemesisKind[], durationMs: nu
     // Longer than the election timeout (0.5–1 s), shorter than the node-down grace, mostly.
     const duration = kind === 'membership' ? 0 : rng.int(1_500, 8_000);
     if (t + after + duration > durationMs) break;
-    const target: Target = rng.pick(['random', 'random', 'leader', 'coordinator']);
+    const target: Target = rng.pick(targets);
     steps.push({ kind, target, after, duration });
     t += after + duration;
   }

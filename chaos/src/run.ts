@@ -6,7 +6,7 @@ import { TestCluster } from '@fastpaca/server/testing/cluster';
 import { startTestDatabase, type TestDatabase } from '@fastpaca/server/testing/postgres';
 import { checkAll } from './checkers/index.js';
 import type { Anomaly, FinalLog, Op, StreamRecord } from './history.js';
-import { type Executed, Nemesis, type NemesisKind, type Step, schedule } from './nemesis.js';
+import { type Executed, Nemesis, type NemesisKind, type Step, schedule, type Target } from './nemesis.js';
 import { Rng } from './rng.js';
 import { CHAOS_API_KEY, chaosClient, type Endpoint, StreamWatcher, textOf, Workload } from './workload.js';
 
@@ -15,6 +15,8 @@ export interface ChaosOptions {
   /** Seconds of faults and workload. */
   readonly durationS: number;
   readonly nemesis: readonly NemesisKind[];
+  /** Whom faults aim at (default: random nodes mostly, some group leaders and coordinators). */
+  readonly targets?: readonly Target[];
   readonly seed: number;
   readonly contexts: number;
   readonly clients: number;
@@ -71,7 +73,7 @@ export interface ChaosStats {
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const started = Date.now();
   const rng = new Rng(o.seed);
-  const steps = schedule(rng.fork(), o.nemesis, o.durationS * 1000);
+  const steps = schedule(rng.fork(), o.nemesis, o.durationS * 1000, o.targets);
   const smallDisks = o.nemesis.includes('disk-full') && mountSmallDisksPossible();
   const mounted: string[] = [];
   mkdirSync(o.outDir, { recursive: true });

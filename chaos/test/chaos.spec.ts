@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { minimalReport } from '../src/checkers/index.js';
-import { NEMESIS_KINDS, type NemesisKind } from '../src/nemesis.js';
+import { NEMESIS_KINDS, type NemesisKind, type Target } from '../src/nemesis.js';
 import { type ChaosOptions, runChaos } from '../src/run.js';
 
 const PLANTED = ['ack_before_quorum', 'stale_follower_reads', 'forward_retry_without_key'] as const;
@@ -45,10 +45,14 @@ describe('chaos – real processes under a mixed nemesis', () => {
  * schedule of the faults that expose it; the seeds are fixed, the processes
  * are real, so each case runs a schedule long enough to expose it on any run.
  */
-const exposing: Record<(typeof PLANTED)[number], { nemesis: NemesisKind[]; checkers: string[] }> = {
+const exposing: Record<
+  (typeof PLANTED)[number],
+  { nemesis: NemesisKind[]; checkers: string[]; targets?: Target[] }
+> = {
   // A leader cut off with its clients acknowledges alone; the majority's new leader never saw those appends.
   ack_before_quorum: {
     nemesis: ['partition', 'kill'],
+    targets: ['leader'],
     checkers: ['log', 'linearizable', 'liveness', 'replicas', 'stream'],
   },
   // A replica behind (or cut off) answers reads with an old log.
@@ -60,8 +64,10 @@ const exposing: Record<(typeof PLANTED)[number], { nemesis: NemesisKind[]; check
 describe('chaos – planted bugs are caught', () => {
   for (const bug of PLANTED) {
     it(`catches ${bug}`, async () => {
-      const { nemesis, checkers } = exposing[bug];
-      const result = await runChaos(options({ seed: 7, durationS: 35, nemesis, plantedBugs: [bug] }));
+      const { nemesis, checkers, targets } = exposing[bug];
+      const result = await runChaos(
+        options({ seed: 7, durationS: 35, nemesis, plantedBugs: [bug], ...(targets && { targets }) }),
+      );
       const found = result.anomalies.filter((a) => checkers.includes(a.checker));
       expect(
         found.length,
