@@ -113,15 +113,8 @@ export class ContextHandle {
       options.idempotencyKey ??
       (isUIMessage(message) ? uiMessageIdempotencyKey(message.id) : undefined) ??
       randomId();
-    const body: RouteBody<'appendMessage'> = { message: input };
-    if (options.ifVersion !== undefined) body.if_version = options.ifVersion;
-    const { status, body: result } = await this.core.transport.call(
-      'appendMessage',
-      { id: this.id, body, headers: { 'idempotency-key': key } },
-      { ...options, retryWindowMs: append_retry_window_ms },
-    );
-    const typed: RouteResult<'appendMessage'> = result;
-    return { ...typed, replayed: status === 200 };
+    const { status, result } = await this.postAppend({ message: input }, key, options);
+    return { ...result, replayed: status === 200 };
   }
 
   /**
@@ -134,15 +127,12 @@ export class ContextHandle {
     messages: readonly AppendableMessage[],
     options: AppendTurnOptions = {},
   ): Promise<AppendTurnResponse> {
-    const body: RouteBody<'appendMessage'> = { messages: messages.map(toMessageInput) };
-    if (options.ifVersion !== undefined) body.if_version = options.ifVersion;
     const key = options.idempotencyKey ?? randomId();
-    const { status, body: result } = await this.core.transport.call(
-      'appendMessage',
-      { id: this.id, body, headers: { 'idempotency-key': key } },
-      { ...options, retryWindowMs: append_retry_window_ms },
+    const { status, result: typed } = await this.postAppend(
+      { messages: messages.map(toMessageInput) },
+      key,
+      options,
     );
-    const typed: RouteResult<'appendMessage'> = result;
     if (typed.first_seq === undefined) {
       throw new FastpacaError({
         status,
@@ -151,6 +141,21 @@ export class ContextHandle {
       });
     }
     return { ...typed, first_seq: typed.first_seq, replayed: status === 200 };
+  }
+
+  /** One `POST …/messages` with its idempotency key, retried only while the server surely remembers the key. */
+  private async postAppend(
+    body: RouteBody<'appendMessage'>,
+    key: string,
+    options: AppendTurnOptions,
+  ): Promise<{ status: number; result: RouteResult<'appendMessage'> }> {
+    if (options.ifVersion !== undefined) body.if_version = options.ifVersion;
+    const { status, body: result } = await this.core.transport.call(
+      'appendMessage',
+      { id: this.id, body, headers: { 'idempotency-key': key } },
+      { ...options, retryWindowMs: append_retry_window_ms },
+    );
+    return { status, result };
   }
 
   /** The LLM window: the messages to send to the model, `used_tokens`, `needs_compaction`, `segments`. */
