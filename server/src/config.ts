@@ -25,6 +25,14 @@ const hostPort = z
   .string()
   .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/, 'must be host:port');
 
+/** A comma-separated list, items trimmed, empty items dropped. */
+const commaList = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
 /** `scheme://host[:port]` and nothing else: what a browser sends in `Origin`. */
 function isOrigin(value: string): boolean {
   try {
@@ -42,14 +50,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,128}$/, 'FASTPACA_NODE_NAME may only contain A-Z, a-z, 0-9, ".", "_" and "-"')
     .optional(),
-  FASTPACA_CLUSTER_SEED: z
-    .string()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    )
+  FASTPACA_CLUSTER_SEED: commaList
     .pipe(z.array(hostPort, { invalid_type_error: 'FASTPACA_CLUSTER_SEED must be host:port,…' }))
     .optional(),
   FASTPACA_CLUSTER_SECRET: z
@@ -67,14 +68,7 @@ const EnvSchema = z.object({
     .string()
     .min(32, 'FASTPACA_TOKEN_SECRET must be at least 32 characters')
     .optional(),
-  FASTPACA_CORS_ORIGINS: z
-    .string()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    )
+  FASTPACA_CORS_ORIGINS: commaList
     .pipe(
       z.array(
         z.string().refine((o) => o === '*' || isOrigin(o), {
