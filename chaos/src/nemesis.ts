@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterView } from '@fastpaca/contract';
 import { groupOf } from '@fastpaca/server/placement';
 import type { TestCluster } from '@fastpaca/server/testing/cluster';
@@ -360,8 +361,4 @@ function fill(path: string): void {
       for (let i = 0; i < 4_096; i++) writeFileSync(path, chunk, { flag: 'a' });
     } catch {}
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { plantedBugsMainPath } from '@fastpaca/server/testing';
 import { TestCluster } from '@fastpaca/server/testing/cluster';
 import { startTestDatabase, type TestDatabase } from '@fastpaca/server/testing/postgres';
@@ -517,8 +518,4 @@ function writeLines(path: string, items: readonly unknown[]): void {
 /** Small filesystems for disk-full need root (mount); without it the fault is skipped, and says so. */
 function mountSmallDisksPossible(): boolean {
   return process.getuid?.() === 0;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

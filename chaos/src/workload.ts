@@ -123,6 +123,13 @@ export class Workload {
         const text = `${process}-${++this.textCounter}`;
         const key = `k-${text}`;
         const guard = rng.chance(0.33) ? seen.get(context) : undefined;
+        const attempt = {
+          ...base,
+          kind: 'append' as const,
+          text,
+          key,
+          ...(guard !== undefined && { ifVersion: guard }),
+        };
         try {
           const r = await handle.append(
             { role: 'user', parts: [{ type: 'text', text }] },
@@ -130,11 +137,7 @@ export class Workload {
           );
           seen.set(context, r.version);
           this.history.add({
-            ...base,
-            kind: 'append',
-            text,
-            key,
-            ...(guard !== undefined && { ifVersion: guard }),
+            ...attempt,
             complete: this.history.now(),
             outcome: 'ok',
             seq: r.seq,
@@ -145,11 +148,7 @@ export class Workload {
           const { outcome, status, found } = outcomeOf(error);
           if (found !== undefined) seen.set(context, found);
           this.history.add({
-            ...base,
-            kind: 'append',
-            text,
-            key,
-            ...(guard !== undefined && { ifVersion: guard }),
+            ...attempt,
             complete: this.history.now(),
             outcome,
             error: (error as Error).message,
@@ -175,7 +174,7 @@ export class Workload {
             ...base,
             kind: 'tail',
             complete: this.history.now(),
-            outcome: outcome === 'unknown' ? 'unknown' : 'fail',
+            outcome,
             error: (error as Error).message,
             ...(status !== undefined && { status }),
           });
