@@ -45,13 +45,23 @@ export {
 } from './errors/index.js';
 export { defaultRetryOptions, type RetryOptions } from './http/retry-policy.js';
 export {
+  type ChatReplyEvent,
+  loadChat,
+  loadModelInput,
+  type SaveChatReplyOptions,
+  saveChatReply,
+} from './messages/ai-chat.js';
+export {
   type AppendableMessage,
   type FastpacaUIMessage,
   type ToUIMessagesOptions,
   toMessageInput,
+  toUIMessage,
   toUIMessages,
   type UIMessageLike,
   uiMessageIdKey,
+  uiReplacesKey,
+  withoutSuperseded,
 } from './messages/ui-message.js';
 export type {
   AppendOptions,

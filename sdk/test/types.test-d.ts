@@ -73,7 +73,9 @@ describe('sdk – ai-sdk interop types', () => {
     expectTypeOf(ctx.compact([ui, message])).resolves.toEqualTypeOf<CompactResult>();
     const stored: Message[] = [];
     expectTypeOf(toUIMessages<UIMessage>(stored)).toEqualTypeOf<UIMessage[]>();
-    expectTypeOf(convertToModelMessages(toUIMessages<UIMessage>(stored))).toEqualTypeOf<ModelMessage[]>();
+    expectTypeOf(convertToModelMessages(toUIMessages<UIMessage>(stored))).resolves.toEqualTypeOf<
+      ModelMessage[]
+    >();
   });
 });
 

@@ -3,7 +3,7 @@ import { limits } from '@fastpaca/contract';
 import { assert } from '../util/assert.js';
 
 /**
- * The shape of an ai-sdk v5 `UIMessage`, declared structurally so this package
+ * The shape of an ai-sdk `UIMessage` (v5 and later), declared structurally so this package
  * does not depend on `ai`: any `UIMessage` is assignable to it.
  */
 export interface UIMessageLike {
@@ -28,6 +28,8 @@ export interface FastpacaUIMessage {
 export const uiMessageIdKey = 'ui_message_id';
 /** Metadata key that keeps UI metadata that is not a JSON object (stored metadata must be one). */
 export const uiMetadataKey = 'ui_metadata';
+/** Metadata key naming the UI message a regenerated reply replaces (the log is append-only, so both stay stored). */
+export const uiReplacesKey = 'ui_replaces';
 
 const uiRoles = new Set(['system', 'user', 'assistant']);
 
@@ -91,14 +93,17 @@ export interface ToUIMessagesOptions {
  * of `context()`) into ai-sdk `UIMessage`s for `useChat` or
  * `convertToModelMessages`. The `id` is the original UI id when the message
  * was appended as a UI message, else `fastpaca-<seq>` (`fastpaca-summary-<i>`
- * for compaction replacements, which have no seq). Pass ai-sdk's type as the
- * type argument: `toUIMessages<UIMessage>(window.messages)`.
+ * for compaction replacements, which have no seq). The log is append-only, so
+ * a UI message stored again (a reply continued after a client tool result) or
+ * replaced (a regenerated reply, `metadata.ui_replaces`) shows once: the
+ * newest copy, where it was stored. Pass ai-sdk's type as the type argument:
+ * `toUIMessages<UIMessage>(window.messages)`.
  */
 export function toUIMessages<UI extends UIMessageLike = FastpacaUIMessage>(
   messages: ReadonlyArray<Message | WindowMessage>,
   options: ToUIMessagesOptions = {},
 ): UI[] {
-  const out: UI[] = [];
+  const converted: FastpacaUIMessage[] = [];
   messages.forEach((message, index) => {
     if (!uiRoles.has(message.role)) {
       if (options.unknownRoles === 'throw') {
@@ -106,21 +111,56 @@ export function toUIMessages<UI extends UIMessageLike = FastpacaUIMessage>(
       }
       return;
     }
-    const { [uiMessageIdKey]: storedId, [uiMetadataKey]: storedUiMeta, ...rest } = message.metadata;
-    const id =
-      typeof storedId === 'string'
-        ? storedId
-        : message.seq === null
-          ? `fastpaca-summary-${index}`
-          : `fastpaca-${message.seq}`;
-    const ui: FastpacaUIMessage = {
-      id,
-      role: message.role as FastpacaUIMessage['role'],
-      parts: message.parts,
-    };
-    if (storedUiMeta !== undefined) ui.metadata = storedUiMeta;
-    else if (Object.keys(rest).length > 0) ui.metadata = rest;
-    out.push(ui as unknown as UI);
+    converted.push(toUIMessage(message, index));
   });
-  return out;
+  return withoutSuperseded(converted, messages) as unknown as UI[];
+}
+
+/** One stored message (at `index` in its list) as a UI message; `toUIMessages` says how ids are chosen. */
+export function toUIMessage(message: Message | WindowMessage, index: number): FastpacaUIMessage {
+  const {
+    [uiMessageIdKey]: storedId,
+    [uiMetadataKey]: storedUiMeta,
+    [uiReplacesKey]: _replaces,
+    ...rest
+  } = message.metadata;
+  const id =
+    typeof storedId === 'string'
+      ? storedId
+      : message.seq === null
+        ? `fastpaca-summary-${index}`
+        : `fastpaca-${message.seq}`;
+  const ui: FastpacaUIMessage = {
+    id,
+    role: message.role as FastpacaUIMessage['role'],
+    parts: message.parts,
+  };
+  if (storedUiMeta !== undefined) ui.metadata = storedUiMeta;
+  else if (Object.keys(rest).length > 0) ui.metadata = rest;
+  return ui;
+}
+
+/**
+ * Drops UI messages that a later one supersedes: an older copy of the same id,
+ * or a reply a later message says it replaces. One pass back to front, so the
+ * cost is linear in the list.
+ */
+export function withoutSuperseded<M extends { id: string }>(
+  converted: readonly M[],
+  stored: ReadonlyArray<{ metadata: Record<string, unknown> }>,
+): M[] {
+  const replaced = new Set<string>();
+  for (const message of stored) {
+    const target = message.metadata[uiReplacesKey];
+    if (typeof target === 'string') replaced.add(target);
+  }
+  const seen = new Set<string>();
+  const out: M[] = [];
+  for (let i = converted.length - 1; i >= 0; i--) {
+    const message = converted[i]!;
+    if (seen.has(message.id) || replaced.has(message.id)) continue;
+    seen.add(message.id);
+    out.push(message);
+  }
+  return out.reverse();
 }

@@ -38,7 +38,7 @@ const conversation: UIMessage[] = [
   },
 ];
 
-describe('ai-sdk v5 – UIMessage in, UIMessage out', () => {
+describe('ai-sdk – UIMessage in, UIMessage out', () => {
   it('appends UIMessages as they are and reads them back identical', async () => {
     const ctx = await client.context(uniqueId('ui'), { budget: 100_000 });
     for (const message of conversation) await ctx.append(message);
@@ -77,7 +77,7 @@ describe('ai-sdk v5 – UIMessage in, UIMessage out', () => {
     for (const message of conversation) await ctx.append(message);
     await ctx.append(text('thanks'));
     const window = await ctx.context();
-    const model = convertToModelMessages(toUIMessages<UIMessage>(window.messages));
+    const model = await convertToModelMessages(toUIMessages<UIMessage>(window.messages));
     expect(model.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'tool', 'user']);
     expect(model[0]).toEqual({ role: 'system', content: 'You are terse.' });
     expect(model[1]).toMatchObject({ role: 'user', content: [{ type: 'text', text: 'Weather in Paris?' }] });
@@ -110,7 +110,7 @@ describe('ai-sdk v5 – UIMessage in, UIMessage out', () => {
     expect(ui.map((m) => m.id)).toEqual(['summary-1', 'fastpaca-summary-1']);
     expect(toUIMessages((await ctx.getTail()).messages).map((m) => m.id)).toEqual(['fastpaca-1']);
     const window = (await ctx.context()).messages;
-    expect(convertToModelMessages(toUIMessages<UIMessage>(window)).map((m) => m.role)).toEqual([
+    expect((await convertToModelMessages(toUIMessages<UIMessage>(window))).map((m) => m.role)).toEqual([
       'system',
       'user',
     ]);
