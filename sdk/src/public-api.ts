@@ -54,6 +54,7 @@ export {
 export {
   type AppendableMessage,
   type FastpacaUIMessage,
+  type StoredMessageLike,
   type ToUIMessagesOptions,
   toMessageInput,
   toUIMessage,

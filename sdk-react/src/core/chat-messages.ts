@@ -1,4 +1,4 @@
-import type { Part } from '@fastpaca/sdk';
+import { type Part, toUIMessage, uiMessageIdKey } from '@fastpaca/sdk';
 import type { MessageState } from './context-state.js';
 import type { ContextMessage } from './message-view.js';
 
@@ -41,20 +41,17 @@ export function toChatMessages(messages: readonly ContextMessage[]): ChatMessage
 }
 
 function toChatMessage(message: ContextMessage): ChatMessage {
-  const { ui_message_id: uiId, ui_metadata: uiMetadata, ...rest } = message.metadata;
-  const id = typeof uiId === 'string' ? uiId : message.seq !== null ? `fastpaca-${message.seq}` : message.key;
+  // The SDK's conversion, so a chat row and `toUIMessages` agree on ids and metadata.
+  const ui = toUIMessage(message, 0);
   const row: ChatMessage = {
-    id,
-    role: message.role as ChatMessage['role'],
-    parts: message.parts as Part[],
+    // An optimistic message without a UI id has no seq yet: its list key stands in.
+    id: message.seq === null && typeof message.metadata[uiMessageIdKey] !== 'string' ? message.key : ui.id,
+    role: ui.role,
+    parts: ui.parts,
     seq: message.seq,
     state: message.state,
     key: message.key,
   };
-  if (uiMetadata !== undefined && typeof uiMetadata === 'object' && uiMetadata !== null) {
-    row.metadata = uiMetadata as Record<string, unknown>;
-  } else if (Object.keys(rest).length > 0) {
-    row.metadata = rest;
-  }
+  if (ui.metadata !== undefined) row.metadata = ui.metadata as Record<string, unknown>;
   return row;
 }

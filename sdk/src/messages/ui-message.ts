@@ -116,8 +116,16 @@ export function toUIMessages<UI extends UIMessageLike = FastpacaUIMessage>(
   return withoutSuperseded(converted, messages) as unknown as UI[];
 }
 
+/** What `toUIMessage` reads of a stored message (a `Message`, a `WindowMessage`, a hook's list row). */
+export interface StoredMessageLike {
+  readonly seq: number | null;
+  readonly role: string;
+  readonly parts: readonly Part[];
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
 /** One stored message (at `index` in its list) as a UI message; `toUIMessages` says how ids are chosen. */
-export function toUIMessage(message: Message | WindowMessage, index: number): FastpacaUIMessage {
+export function toUIMessage(message: StoredMessageLike, index: number): FastpacaUIMessage {
   const {
     [uiMessageIdKey]: storedId,
     [uiMetadataKey]: storedUiMeta,
@@ -133,7 +141,7 @@ export function toUIMessage(message: Message | WindowMessage, index: number): Fa
   const ui: FastpacaUIMessage = {
     id,
     role: message.role as FastpacaUIMessage['role'],
-    parts: message.parts,
+    parts: message.parts as Part[],
   };
   if (storedUiMeta !== undefined) ui.metadata = storedUiMeta;
   else if (Object.keys(rest).length > 0) ui.metadata = rest;
@@ -147,7 +155,7 @@ export function toUIMessage(message: Message | WindowMessage, index: number): Fa
  */
 export function withoutSuperseded<M extends { id: string }>(
   converted: readonly M[],
-  stored: ReadonlyArray<{ metadata: Record<string, unknown> }>,
+  stored: ReadonlyArray<{ readonly metadata: Readonly<Record<string, unknown>> }>,
 ): M[] {
   const replaced = new Set<string>();
   for (const message of stored) {
