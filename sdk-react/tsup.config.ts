@@ -18,4 +18,6 @@ export default defineConfig({
   clean: true,
   // Shared chunks, so both entries use one store registry and one provider context.
   splitting: true,
+  // Hooks and the provider run in the browser: Next.js's App Router then treats them as client components.
+  banner: { js: "'use client';" },
 });
