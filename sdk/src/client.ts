@@ -1,5 +1,6 @@
 import type { ClusterView, DrainResponse } from '@fastpaca/contract';
 import { type ClientCore, ContextHandle } from './context-handle.js';
+import { credentialProvider } from './http/credentials.js';
 import { resolveRetryOptions } from './http/retry-policy.js';
 import { Transport } from './http/transport.js';
 import type { ClientOptions, ContextOptions, RequestOptions } from './options.js';
@@ -46,8 +47,7 @@ export function createClientFor(options: ClientOptions, platform: Platform): Fas
   const timeoutMs = options.timeoutMs ?? 30_000;
   assert(Number.isFinite(timeoutMs) && timeoutMs > 0, 'timeoutMs must be a positive number');
   const { apiKey, token } = options;
-  const credential = (): string | undefined | Promise<string | undefined> =>
-    typeof token === 'function' ? token() : (token ?? apiKey);
+  const credential = credentialProvider(token ?? apiKey);
   const random = Math.random;
   const transport = new Transport({
     baseUrl: options.baseUrl,

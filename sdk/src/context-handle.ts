@@ -10,6 +10,7 @@ import type {
 } from '@fastpaca/contract';
 import { limits } from '@fastpaca/contract';
 import { FastpacaError } from './errors/fastpaca-error.js';
+import type { CredentialProvider } from './http/credentials.js';
 import type { RouteBody, RouteQuery, RouteResult, Transport } from './http/transport.js';
 import {
   type AppendableMessage,
@@ -52,7 +53,7 @@ export interface ClientCore {
   transport: Transport;
   openSocket: OpenSocket;
   socketReportsRefusals: boolean;
-  credential: () => string | undefined | Promise<string | undefined>;
+  credential: CredentialProvider;
   random: () => number;
 }
 

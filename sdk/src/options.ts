@@ -1,15 +1,17 @@
 import type { PolicyInput, TokenRight } from '@fastpaca/contract';
+import type { CredentialSource } from './http/credentials.js';
 import type { RetryOptions } from './http/retry-policy.js';
-
-/** A bearer credential, or a function that returns one (called for every request and connection). */
-export type CredentialSource = string | (() => string | Promise<string>);
 
 export interface ClientOptions {
   /** `http(s)://host:port` of any node; websockets use the same host and port. */
   baseUrl: string;
   /** The server's `FASTPACA_API_KEY`. Server-side only: browsers use `token`. */
   apiKey?: string;
-  /** A scoped token from `ctx.createToken()`, or a function that fetches a fresh one. */
+  /**
+   * A scoped token from `ctx.createToken()`, or a function that fetches one.
+   * Return `{ token, expires_at }` (what `createToken` answers) to have it
+   * reused until shortly before it expires.
+   */
   token?: CredentialSource;
   /** Defaults to the global `fetch`. */
   fetch?: typeof fetch;

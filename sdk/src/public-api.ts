@@ -43,6 +43,7 @@ export {
   UnauthorizedError,
   UnavailableError,
 } from './errors/index.js';
+export type { CredentialSource, TokenGrant } from './http/credentials.js';
 export { defaultRetryOptions, type RetryOptions } from './http/retry-policy.js';
 export {
   type ChatReplyEvent,
@@ -71,7 +72,6 @@ export type {
   CompactOptions,
   ContextOptions,
   CreateTokenOptions,
-  CredentialSource,
   HistoryOptions,
   MessagesOptions,
   RequestOptions,

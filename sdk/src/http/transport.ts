@@ -10,6 +10,7 @@ import { errorFromResponse } from '../errors/error-from-response.js';
 import { FastpacaError } from '../errors/fastpaca-error.js';
 import { NetworkError } from '../errors/network-error.js';
 import { abortReason, linkedController } from '../util/abort.js';
+import type { CredentialProvider } from './credentials.js';
 import type { RetryOptions } from './retry-policy.js';
 import { withRetry } from './with-retry.js';
 
@@ -52,7 +53,7 @@ export interface CallOptions {
 export interface TransportOptions {
   baseUrl: string;
   /** The bearer credential for each request, if any. */
-  credential: () => string | undefined | Promise<string | undefined>;
+  credential: CredentialProvider;
   fetch: typeof fetch;
   headers: Record<string, string>;
   retry: RetryOptions;
@@ -110,7 +111,7 @@ export class Transport {
         let { status, text, response } = await send(credential);
         if (status === 401 && credential !== undefined) {
           // An expired token: when the credential function now gives another one, that one is tried once.
-          const fresh = await this.options.credential();
+          const fresh = await this.options.credential(credential);
           if (fresh !== credential) ({ status, text, response } = await send(fresh));
         }
         if (status < 200 || status >= 300) {

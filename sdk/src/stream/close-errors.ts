@@ -1,6 +1,6 @@
 import { type ErrorFrame, errorStatus, streamCloseCodes } from '@fastpaca/contract';
 import { errorFromResponse } from '../errors/error-from-response.js';
-import type { FastpacaError } from '../errors/fastpaca-error.js';
+import { type FastpacaError, isRetryableStatus } from '../errors/fastpaca-error.js';
 
 /** An `error` frame as the typed error a REST call with the same code would throw. */
 export function errorFromFrame(frame: ErrorFrame): FastpacaError {
@@ -10,12 +10,17 @@ export function errorFromFrame(frame: ErrorFrame): FastpacaError {
   });
 }
 
-const closeStatus = new Map<number, number>([
-  [streamCloseCodes.invalid_request, 400],
-  [streamCloseCodes.unauthorized, 401],
-  [streamCloseCodes.forbidden, 403],
-  [streamCloseCodes.not_found, 404],
-]);
+/**
+ * Close codes named after an error code that no retry fixes (`invalid_request`,
+ * `unauthorized`, `forbidden`, `not_found`), with that error's HTTP status:
+ * read off the contract, so a code added there needs no edit here.
+ */
+const closeStatus = new Map<number, number>(
+  Object.entries(streamCloseCodes).flatMap(([name, code]) => {
+    const status = (errorStatus as Record<string, number | undefined>)[name];
+    return status !== undefined && !isRetryableStatus(status) ? [[code, status] as const] : [];
+  }),
+);
 
 /**
  * The typed error behind a close code that no reconnect can fix, or

@@ -10,16 +10,10 @@ import {
 /** Frames that belong to a version group and reach the consumer. */
 export type GroupFrame = MessageFrame | CompactionFrame | ContextFrame | TombstonedFrame;
 
-const knownTypes = new Set([
-  'message',
-  'compaction',
-  'context',
-  'tombstoned',
-  'reset',
-  'gap',
-  'ping',
-  'error',
-]);
+/** Frame types this SDK knows: the contract's, so a frame added there is parsed here without an edit. */
+const knownTypes: ReadonlySet<string> = new Set(
+  StreamServerFrameSchema.optionsMap.keys() as Iterable<string>,
+);
 
 export type ParsedFrame =
   | { kind: 'frame'; frame: StreamServerFrame }

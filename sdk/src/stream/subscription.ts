@@ -9,6 +9,7 @@ import {
 import { errorFromResponse } from '../errors/error-from-response.js';
 import { FastpacaError } from '../errors/fastpaca-error.js';
 import { NetworkError } from '../errors/network-error.js';
+import type { CredentialProvider } from '../http/credentials.js';
 import { assert } from '../util/assert.js';
 import { errorFromCloseCode, errorFromFrame } from './close-errors.js';
 import { Connection, type ConnectionClosed } from './connection.js';
@@ -82,7 +83,7 @@ export interface SubscriptionDeps {
   openSocket: OpenSocket;
   /** Whether the socket layer reports refused upgrades (Node does; browsers hide them). */
   socketReportsRefusals: boolean;
-  credential: () => string | undefined | Promise<string | undefined>;
+  credential: CredentialProvider;
   getContext(signal: AbortSignal): Promise<Context>;
   /** A single-attempt read used to learn why a browser websocket failed to open. */
   probe(signal: AbortSignal): Promise<unknown>;
@@ -137,6 +138,9 @@ export class StreamSubscription implements EventStream {
   private everOpened = false;
   /** The server closed an open stream because its token expired, and the reconnect has not opened yet. */
   private reauthorizing = false;
+  /** The credential the newest connection used, and one the server refused (so a cache drops it). */
+  private lastCredential: string | undefined;
+  private refusedCredential: string | undefined;
   private gapsInARow = 0;
   private consumed = false;
   private readonly queue: EventQueue<SubscriptionEvent>;
@@ -285,7 +289,9 @@ export class StreamSubscription implements EventStream {
     this.setStatus(this.everOpened || this.reconnector.attemptsInARow > 0 ? 'reconnecting' : 'connecting');
     let credential: string | undefined;
     try {
-      credential = await this.deps.credential();
+      credential = await this.deps.credential(this.refusedCredential);
+      this.refusedCredential = undefined;
+      this.lastCredential = credential;
     } catch (error) {
       // A token provider that failed (its own backend is down) is retried like a failed connection.
       this.scheduleRetry(() => void this.connect(), error);
@@ -422,7 +428,22 @@ export class StreamSubscription implements EventStream {
       // credential function for a fresh one. If that is refused too, the
       // refusal ends the subscription.
       this.reauthorizing = true;
+      this.refusedCredential = this.lastCredential;
       void this.connect();
+      return;
+    }
+    if (closed.clientReason === 'protocol_error') {
+      // A frame that breaks the contract would come again on every reconnect (it is replayed from the
+      // same seq): report it once and end, rather than loop on it.
+      const problem = closed.problem ?? 'invalid frame';
+      this.finish({
+        reason: 'error',
+        error: new FastpacaError({
+          status: 0,
+          code: 'invalid_response',
+          message: `stream of ${this.deps.contextId}: the server sent a frame this client cannot read (${problem})`,
+        }),
+      });
       return;
     }
     const fatal = errorFromCloseCode(closed.code, closed.reason);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { credentialProvider } from '../../src/http/credentials.js';
 import { createClient, type FastpacaClient, UnauthorizedError } from '../../src/index.js';
 import { checkDelivery, collect, deliveredMessages } from '../support/events.js';
 import { type ServerProcess, startServer, stopServer, text, uniqueId, waitFor } from '../support/server.js';
@@ -69,5 +70,69 @@ describe('scoped tokens that expire', () => {
     const { finished } = collect(stream);
     await waitFor(() => stream.status === 'open');
     expect(UnauthorizedError.isInstance(await finished)).toBe(true);
+  });
+
+  it('a token function that returns {token, expires_at} is asked again only near expiry, or after a refusal', async () => {
+    const ctx = await admin.context(uniqueId('expiry-cache'), { budget: 100_000 });
+    let minted = 0;
+    const client = createClient({
+      baseUrl: server.url,
+      token: async () => {
+        minted++;
+        return ctx.createToken({ rights: ['read', 'append'], ttlSeconds: 2 });
+      },
+    });
+    const handle = client.contextHandle(ctx.id);
+    // Ten requests at once and ten after: one token (a 2 s token is renewed after 1 s).
+    await Promise.all(Array.from({ length: 10 }, (_, i) => handle.append(text(`a${i}`))));
+    for (let i = 0; i < 10; i++) await handle.getTail({ limit: 1 });
+    expect(minted).toBe(1);
+    await new Promise((r) => setTimeout(r, 1_100));
+    await handle.getTail({ limit: 1 });
+    expect(minted).toBe(2);
+
+    // A stream outlives tokens the same way: one fresh token per expiry, no messages lost.
+    const stream = handle.subscribe({ cursor: 10, lastSeq: 10 });
+    const { events } = collect(stream);
+    await waitFor(() => stream.status === 'open');
+    await new Promise((r) => setTimeout(r, 2_500));
+    await ctx.append(text('after expiry'));
+    await waitFor(() => deliveredMessages(events).length === 1, 10_000).catch((error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(events.map((e) => e.type))}, minted ${minted}`);
+    });
+    expect(stream.status).toBe('open');
+    expect(minted).toBeGreaterThanOrEqual(3);
+    expect(minted).toBeLessThanOrEqual(5);
+    stream.abort();
+  });
+});
+
+describe('credentialProvider – caching by expiry', () => {
+  it('reuses a grant until its renewal point, shares one call among concurrent callers, drops a refused one', async () => {
+    let now = 0;
+    let calls = 0;
+    const provider = credentialProvider(
+      async () => {
+        calls++;
+        return { token: `t${calls}`, expires_at: new Date(now + 120_000).toISOString() };
+      },
+      () => now,
+    );
+    expect(await Promise.all([provider(), provider(), provider()])).toEqual(['t1', 't1', 't1']);
+    now = 89_000;
+    expect(await provider()).toBe('t1');
+    now = 90_000; // 30 s before expiry
+    expect(await provider()).toBe('t2');
+    expect(await provider('t1')).toBe('t2'); // an older token's refusal does not drop the current one
+    expect(await provider('t2')).toBe('t3');
+    expect(calls).toBe(3);
+  });
+
+  it('plain strings are never cached; fixed credentials pass through', async () => {
+    let calls = 0;
+    const provider = credentialProvider(() => `s${++calls}`);
+    expect([await provider(), await provider()]).toEqual(['s1', 's2']);
+    expect(credentialProvider('key')()).toBe('key');
+    expect(credentialProvider(undefined)()).toBeUndefined();
   });
 });
