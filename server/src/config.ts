@@ -159,11 +159,12 @@ export class ConfigError extends Error {
 }
 
 /**
- * `FASTPACA_*` variables that the project's clients and tools read (the
- * examples' server URL, the test and benchmark harnesses): a shell that runs
- * them beside the server must not stop it.
+ * `FASTPACA_*` variables that the project's clients and tools read (the CLI's
+ * URL and token, the example apps' public URL, the test and benchmark
+ * harnesses): a shell that runs them beside the server must not stop it.
  */
-const NOT_SERVER_VARIABLES = /^FASTPACA_(URL|CHROMIUM_PATH|TEST_[A-Z0-9_]+|BENCH_[A-Z0-9_]+)$/;
+const NOT_SERVER_VARIABLES =
+  /^FASTPACA_(URL|PUBLIC_URL|TOKEN|CHROMIUM_PATH|TEST_[A-Z0-9_]+|BENCH_[A-Z0-9_]+)$/;
 
 /** A `FASTPACA_*` variable the server does not know is a typo until shown otherwise: it names the nearest. */
 function unknownVariables(env: NodeJS.ProcessEnv, known: readonly string[]): string[] {

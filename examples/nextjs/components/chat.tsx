@@ -1,7 +1,7 @@
 'use client';
 
 import { useChat } from '@ai-sdk/react';
-import { createClient } from '@fastpaca/sdk';
+import { createClient, type TokenGrant } from '@fastpaca/sdk';
 import { FastpacaProvider } from '@fastpaca/sdk-react';
 import { FastpacaChatTransport, useFastpacaChatSync } from '@fastpaca/sdk-react/ai';
 import type { UIMessage } from 'ai';
@@ -14,17 +14,15 @@ interface ChatProps {
   storeUrl: string;
 }
 
-/** Asks this app for a read-only token for the chat, reusing it until shortly before it expires. */
-function tokenSource(id: string): () => Promise<string> {
-  let cached: { token: string; renewAt: number } | undefined;
+/**
+ * Asks this app for a read-only token for the chat. Returning the grant with
+ * its `expires_at` lets the client reuse it until shortly before it expires.
+ */
+function tokenSource(id: string): () => Promise<TokenGrant> {
   return async () => {
-    if (cached && Date.now() < cached.renewAt) return cached.token;
     const response = await fetch(`/api/chat/${encodeURIComponent(id)}/token`, { method: 'POST' });
     if (!response.ok) throw new Error(`token request failed with ${response.status}`);
-    const { token, expires_at } = (await response.json()) as { token: string; expires_at: string };
-    const expiresAt = Date.parse(expires_at);
-    cached = { token, renewAt: expiresAt - Math.min(30_000, (expiresAt - Date.now()) / 2) };
-    return token;
+    return (await response.json()) as TokenGrant;
   };
 }
 

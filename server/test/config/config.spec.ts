@@ -134,6 +134,8 @@ describe('config – environment', () => {
           FASTPACA_LOGLEVEL: 'debug',
           FASTPACA_UNUSED: '',
           FASTPACA_URL: 'http://localhost:4000',
+          FASTPACA_PUBLIC_URL: 'https://store.example.com',
+          FASTPACA_TOKEN: 'a-scoped-token-for-the-cli',
           FASTPACA_TEST_DATABASE_URL: 'postgres://x',
           FASTPACA_BENCH_REDIS_URL: 'redis://x',
           FASTPACA_CHROMIUM_PATH: '/usr/bin/chromium',
