@@ -84,12 +84,11 @@ export class ContextHandle {
 
   /** Creates the context or updates its configuration (`PUT`, idempotent). */
   async configure(options: ContextOptions & RequestOptions): Promise<Context> {
-    const body: RouteBody<'putContext'> = { token_budget: options.budget };
-    if (options.trigger !== undefined) body.trigger_ratio = options.trigger;
-    if (options.policy !== undefined) body.policy = options.policy;
-    if (options.metadata !== undefined) body.metadata = options.metadata;
+    const { budget, trigger, signal, ...wire } = options;
+    const body: RouteBody<'putContext'> = { ...wire, token_budget: budget };
+    if (trigger !== undefined) body.trigger_ratio = trigger;
     const result: RouteResult<'putContext'> = (
-      await this.core.transport.call('putContext', { id: this.id, body }, options)
+      await this.core.transport.call('putContext', { id: this.id, body }, { signal })
     ).body;
     return result;
   }

@@ -1,6 +1,7 @@
 import type { PolicyInput, TokenRight } from '@fastpaca/contract';
 import type { CredentialSource } from './http/credentials.js';
 import type { RetryOptions } from './http/retry-policy.js';
+import type { RouteBody } from './http/transport.js';
 
 export interface ClientOptions {
   /** `http(s)://host:port` of any node; websockets use the same host and port. */
@@ -27,8 +28,13 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** Context configuration, as `client.context(id, options)` and `ctx.configure(options)` take it. */
-export interface ContextOptions {
+/**
+ * Context configuration as the SDK names it, over a `PUT` body: `budget` and
+ * `trigger` stand for `token_budget` and `trigger_ratio`; every other field of
+ * the body passes through under its wire name, so a field added to the
+ * contract is an option here without an edit.
+ */
+export type ContextOptionsOf<Body extends { token_budget: number }> = {
   /** Token budget of the LLM window (`token_budget`). */
   budget: number;
   /** Compaction runs above `budget × trigger` (`trigger_ratio`, in (0, 1]; default 0.7 on create). */
@@ -37,7 +43,10 @@ export interface ContextOptions {
   policy?: PolicyInput;
   /** Replaces the metadata when given. */
   metadata?: Record<string, unknown>;
-}
+} & Omit<Body, 'token_budget' | 'trigger_ratio' | 'policy' | 'metadata'>;
+
+/** Context configuration, as `client.context(id, options)` and `ctx.configure(options)` take it. */
+export type ContextOptions = ContextOptionsOf<RouteBody<'putContext'>>;
 
 export interface AppendOptions extends RequestOptions {
   /** Append only if the context is at this version, else `ConflictError`. */

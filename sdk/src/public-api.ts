@@ -71,6 +71,7 @@ export type {
   ClientOptions,
   CompactOptions,
   ContextOptions,
+  ContextOptionsOf,
   CreateTokenOptions,
   HistoryOptions,
   MessagesOptions,

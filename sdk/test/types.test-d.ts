@@ -9,11 +9,13 @@ import type {
   TokenResponse,
   Window,
 } from '@fastpaca/contract';
-import type { ClientInferResponseBody } from '@ts-rest/core';
+import type { ClientInferRequest, ClientInferResponseBody } from '@ts-rest/core';
 import { convertToModelMessages, type ModelMessage, type UIMessage } from 'ai';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   type ContextHandle,
+  type ContextOptions,
+  type ContextOptionsOf,
   createClient,
   type EventStream,
   type Subscription,
@@ -63,6 +65,25 @@ describe('sdk – responses are typed from the contract', () => {
     expectTypeOf(callback).not.toMatchTypeOf<AsyncIterable<SubscriptionEvent>>();
     expectTypeOf<Extract<SubscriptionEvent, { type: 'message' }>['message']>().toEqualTypeOf<Message>();
     expectTypeOf<Extract<SubscriptionEvent, { type: 'gap_filled' }>['context']>().toEqualTypeOf<Context>();
+  });
+});
+
+describe('sdk – request options follow the contract', () => {
+  type PutBody = ClientInferRequest<Contract['putContext']>['body'];
+
+  it('every field of the PUT body is an option: renamed (budget, trigger) or under its wire name', () => {
+    expectTypeOf<Exclude<keyof ContextOptions, 'budget' | 'trigger'>>().toEqualTypeOf<
+      Exclude<keyof PutBody, 'token_budget' | 'trigger_ratio'>
+    >();
+  });
+
+  it('a field added to the contract shows up as an option, typed, without an edit to the SDK', () => {
+    type Grown = PutBody & { retention_days?: number };
+    expectTypeOf<ContextOptionsOf<Grown>>()
+      .toHaveProperty('retention_days')
+      .toEqualTypeOf<number | undefined>();
+    // And the handle passes it on: configure takes the grown options where the contract has grown.
+    expectTypeOf<ContextOptionsOf<PutBody>>().toEqualTypeOf<ContextOptions>();
   });
 });
 
