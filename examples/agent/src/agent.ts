@@ -19,8 +19,8 @@ export interface AgentResult {
 
 /**
  * The newest messages to keep verbatim when compacting: from the last
- * assistant message on, so a tool call and its results stay together (the
- * window never starts with a result whose call was summarized away).
+ * assistant message on (a step's calls and results are one message, so they
+ * are kept or summarized together).
  */
 export function recentUnit(messages: readonly WindowMessage[]): number {
   for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.role === 'assistant') return i;
@@ -84,23 +84,18 @@ export async function runAgent(task: string, options: AgentOptions): Promise<Age
       log(`step ${step}: answer: ${decision.text}`);
       return { answer: decision.text, steps: step, toolCalls, compactions };
     }
-    await ctx.append({
-      role: 'assistant',
-      parts: decision.calls.map((call) => ({
-        type: 'tool-call',
-        toolCallId: call.id,
-        toolName: call.name,
-        input: call.input,
-      })),
-    });
-    for (const call of decision.calls) {
-      const output = tools[call.name](call.input);
-      toolCalls++;
-      await ctx.append({
-        role: 'tool',
-        parts: [{ type: 'tool-result', toolCallId: call.id, toolName: call.name, output }],
-      });
-    }
+    // The calls and their results are one message, appended once: a crash can never keep a call
+    // without its result. Parts are in the AI SDK's UI shape (`tool-<name>` with input and output),
+    // so the log converts with `toUIMessages` and `convertToModelMessages` as it is.
+    const parts = decision.calls.map((call) => ({
+      type: `tool-${call.name}`,
+      toolCallId: call.id,
+      state: 'output-available',
+      input: call.input,
+      output: tools[call.name](call.input),
+    }));
+    toolCalls += parts.length;
+    await ctx.append({ role: 'assistant', parts });
     const names = decision.calls.map((call) => `${call.name}(${call.input.city})`).join(', ');
     log(`step ${step}: ${names}  · window ${window.used_tokens} tokens before this step`);
   }

@@ -45,7 +45,7 @@ export function factsOf(messages: readonly WindowMessage[]): Facts {
         facts.task = carried.task;
         facts.cities = carried.cities;
         Object.assign(facts.highs, carried.highs);
-      } else if (part.type === 'tool-result' && part.toolName === 'weather') {
+      } else if (part.type === 'tool-weather' && part.state === 'output-available') {
         const report = (part as Part & { output: WeatherReport }).output;
         facts.highs[report.city] = averageHigh(report);
       }
