@@ -1,6 +1,6 @@
-import { useEffect, useMemo, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { assert } from './core/assert.js';
-import { type ChatMessage, toChatMessages } from './core/chat-messages.js';
+import { type ChatMessage, ChatRowsBuilder } from './core/chat-messages.js';
 import { type ChatSend, ChatSession, type ChatStatus, type SendMessageInput } from './core/chat-session.js';
 import type { ViewStatus } from './core/context-state.js';
 import { peekStore } from './core/store-registry.js';
@@ -56,7 +56,9 @@ export function useFastpacaChat(id: string, options: UseFastpacaChatOptions): Us
   useEffect(() => session.setSend(send), [session, send]);
   useEffect(() => () => session.stop(), [session]);
   const chat = useSyncExternalStore(session.subscribe, session.getSnapshot, session.getSnapshot);
-  const messages = useMemo(() => toChatMessages(view.messages), [view.messages]);
+  // One builder per hook: a streamed token converts only the rows that changed.
+  const [rowsBuilder] = useState(() => new ChatRowsBuilder());
+  const messages = useMemo(() => rowsBuilder.build(view.messages), [rowsBuilder, view.messages]);
   return {
     id,
     messages,

@@ -28,16 +28,45 @@ const rows = new WeakMap<ContextMessage, ChatMessage>();
  */
 export function toChatMessages(messages: readonly ContextMessage[]): ChatMessage[] {
   const out: ChatMessage[] = [];
-  for (const message of messages) {
-    if (!chatRoles.has(message.role)) continue;
-    let row = rows.get(message);
-    if (!row) {
-      row = toChatMessage(message);
-      rows.set(message, row);
-    }
-    out.push(row);
-  }
+  for (const message of messages) appendChatRow(out, message);
   return out;
+}
+
+function appendChatRow(out: ChatMessage[], message: ContextMessage): void {
+  if (!chatRoles.has(message.role)) return;
+  let row = rows.get(message);
+  if (!row) {
+    row = toChatMessage(message);
+    rows.set(message, row);
+  }
+  out.push(row);
+}
+
+/**
+ * `toChatMessages` for a list that changes at its end (a streamed reply, a new
+ * message): rows up to the first changed one are taken from the last result,
+ * so a token costs a pointer comparison per loaded row, not a conversion.
+ */
+export class ChatRowsBuilder {
+  private input: readonly ContextMessage[] = [];
+  private output: ChatMessage[] = [];
+  /** `outputLength[i]`: chat rows from the first `i` list rows. */
+  private outputLength: number[] = [0];
+
+  build(messages: readonly ContextMessage[]): ChatMessage[] {
+    const shared = Math.min(messages.length, this.input.length);
+    let same = 0;
+    while (same < shared && messages[same] === this.input[same]) same++;
+    const out = this.output.slice(0, this.outputLength[same]);
+    this.outputLength.length = same + 1;
+    for (let i = same; i < messages.length; i++) {
+      appendChatRow(out, messages[i]!);
+      this.outputLength.push(out.length);
+    }
+    this.input = messages;
+    this.output = out;
+    return out;
+  }
 }
 
 function toChatMessage(message: ContextMessage): ChatMessage {

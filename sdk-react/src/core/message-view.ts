@@ -27,38 +27,30 @@ export interface ContextMessage {
 export class MessageViewBuilder {
   private rows = new WeakMap<Message, ContextMessage>();
   private localRows = new WeakMap<LocalMessage, ContextMessage>();
+  /** The log's rows and keys from the last build: a streamed token changes only the local rows. */
+  private committed:
+    | {
+        messages: MessageLog;
+        adoptedKeys: ReadonlyMap<number, string>;
+        rows: readonly ContextMessage[];
+        keys: ReadonlySet<string>;
+      }
+    | undefined;
 
   build(
     messages: MessageLog,
     local: readonly LocalMessage[],
     adoptedKeys: ReadonlyMap<number, string>,
   ): readonly ContextMessage[] {
+    const committed = this.committedRows(messages, adoptedKeys);
+    if (local.length === 0) return committed.rows;
     const used = new Set<string>();
-    const out: ContextMessage[] = [];
-    for (const message of messages) {
-      let key = adoptedKeys.get(message.seq) ?? keyOf(message);
-      // Two log messages can carry the same UI id (appended twice beyond the idempotency window).
-      if (used.has(key)) key = `seq:${message.seq}`;
-      used.add(key);
-      let row = this.rows.get(message);
-      if (row?.key !== key) {
-        row = {
-          key,
-          seq: message.seq,
-          role: message.role,
-          parts: message.parts,
-          metadata: message.metadata,
-          token_count: message.token_count,
-          inserted_at: message.inserted_at,
-          state: 'committed',
-        };
-        this.rows.set(message, row);
-      }
-      out.push(row);
-    }
+    const out = committed.rows.slice();
     for (const message of local) {
       let key = localKey(message);
-      if (used.has(key)) key = `local:${message.id}`;
+      if (committed.keys.has(key) || used.has(key)) key = `local:${message.id}`;
+      // Still taken (a log row adopted this local's key): its position keeps it unique and stable.
+      if (committed.keys.has(key) || used.has(key)) key = `local:${message.id}@${out.length}`;
       used.add(key);
       let row = this.localRows.get(message);
       if (row?.key !== key) {
@@ -77,6 +69,36 @@ export class MessageViewBuilder {
       out.push(row);
     }
     return out;
+  }
+
+  private committedRows(messages: MessageLog, adoptedKeys: ReadonlyMap<number, string>) {
+    const cached = this.committed;
+    if (cached?.messages === messages && cached.adoptedKeys === adoptedKeys) return cached;
+    const keys = new Set<string>();
+    const rows: ContextMessage[] = [];
+    for (const message of messages) {
+      let key = adoptedKeys.get(message.seq) ?? keyOf(message);
+      // Two log messages can carry the same UI id (appended twice beyond the idempotency window).
+      if (keys.has(key)) key = `seq:${message.seq}`;
+      keys.add(key);
+      let row = this.rows.get(message);
+      if (row?.key !== key) {
+        row = {
+          key,
+          seq: message.seq,
+          role: message.role,
+          parts: message.parts,
+          metadata: message.metadata,
+          token_count: message.token_count,
+          inserted_at: message.inserted_at,
+          state: 'committed',
+        };
+        this.rows.set(message, row);
+      }
+      rows.push(row);
+    }
+    this.committed = { messages, adoptedKeys, rows, keys };
+    return this.committed;
   }
 }
 
