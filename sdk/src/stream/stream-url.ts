@@ -1,4 +1,4 @@
-import { streamRoute } from '@fastpaca/contract';
+import { type StreamQuery, streamRoute } from '@fastpaca/contract';
 import { insertParamsIntoPath } from '@ts-rest/core';
 
 /** `ws(s)://host/v1/contexts/:id/stream?cursor=…&include_messages=…` from the REST base URL. */
@@ -12,8 +12,10 @@ export function streamUrl(
     path: streamRoute.path,
     params: { id: encodeURIComponent(contextId) },
   });
-  const params = new URLSearchParams();
-  if (query.cursor !== undefined) params.set('cursor', String(query.cursor));
-  params.set('include_messages', String(query.includeMessages));
+  // Named by the contract's query schema: a renamed parameter breaks this build.
+  const wire: StreamQuery = {};
+  if (query.cursor !== undefined) wire.cursor = String(query.cursor);
+  wire.include_messages = String(query.includeMessages);
+  const params = new URLSearchParams(wire as Record<string, string>);
   return `${base}${path}?${params.toString()}`;
 }
