@@ -1,7 +1,7 @@
 import { type BugName, type BugSwitches, bugsForTesting } from '../raft/bugs.js';
 import { isMember } from '../raft/conf.js';
 import { type RaftConfig, validateRaftConfig } from '../raft/config.js';
-import type { GroupId, NodeId, WireMessage } from '../raft/index.js';
+import type { GroupId, NodeId, ReplicaId, WireMessage } from '../raft/index.js';
 import { Prng } from '../raft/prng.js';
 import { nodeOfReplica } from '../replication/replica-id.js';
 import { WalCorruptionError } from '../replication/storage/wal-storage.js';
@@ -10,6 +10,7 @@ import { Clients } from './clients.js';
 import { EventQueue } from './event-queue.js';
 import { FaultInjector } from './faults.js';
 import { checkHistory } from './history.js';
+import { type GroupProgress, LIVENESS_MAX_WINDOWS, LIVENESS_STEP, stillConverging } from './liveness.js';
 import { MembershipController } from './membership.js';
 import { type ObservedWorld, RunObserver } from './observer.js';
 import { describeScenario, type Scenario, scenarioFor } from './scenario.js';
@@ -93,6 +94,8 @@ export class Simulation implements ObservedWorld {
   private faulty = true;
   private failure: Violation | undefined;
   private done = false;
+  /** Each group's progress when the liveness window was last looked at (undefined: no leader). */
+  private progress = new Map<GroupId, GroupProgress | undefined>();
   readonly flaky: number;
 
   constructor(options: SimOptions) {
@@ -227,7 +230,9 @@ export class Simulation implements ObservedWorld {
     this.at(s.faultRoundMs, () => this.faultRound());
     this.at(100, () => this.controllerRound());
     this.at(s.faultMs, () => this.heal());
-    this.at(s.faultMs + s.livenessMs, () => this.failLiveness());
+    const step = s.livenessMs * LIVENESS_STEP;
+    this.at(s.faultMs + s.livenessMs - step, () => this.sampleProgress());
+    this.at(s.faultMs + s.livenessMs, () => this.checkLiveness());
     this.trace(`scenario: ${describeScenario(s)}`);
   }
 
@@ -490,9 +495,7 @@ export class Simulation implements ObservedWorld {
     if (!l) return `group ${g} has no leader`;
     const status = l.proc.host.status(g)!;
     for (const id of [...status.conf.voters, ...status.conf.learners]) {
-      const n = this.nodes.find((x) => x.id === nodeOfReplica(id));
-      const host = n?.proc?.up ? n.proc.host : undefined;
-      const applied = host?.replicaOf(g) === id ? host.status(g)!.applied : undefined;
+      const applied = this.appliedBy(g, id);
       if (applied === undefined || applied < status.commit) {
         return `group ${g}: ${id} applied ${applied ?? 'nothing'} of ${status.commit}`;
       }
@@ -500,15 +503,65 @@ export class Simulation implements ObservedWorld {
     return undefined;
   }
 
-  private failLiveness(): void {
+  /** What replica `id` of group `g` has applied, if its node is up and hosts it. */
+  private appliedBy(g: GroupId, id: ReplicaId): number | undefined {
+    const n = this.nodes.find((x) => x.id === nodeOfReplica(id));
+    const host = n?.proc?.up ? n.proc.host : undefined;
+    return host?.replicaOf(g) === id ? host.status(g)!.applied : undefined;
+  }
+
+  private sampleProgress(): void {
+    const probes = new Set(this.clients.pendingProbes());
+    this.progress = new Map();
+    for (let g = 0; g < this.scenario.groups; g++) {
+      const status = this.leaderOf(g)?.proc.host.status(g);
+      const members = status ? [...status.conf.voters, ...status.conf.learners] : [];
+      const applied = new Map<ReplicaId, number>();
+      for (const id of members) {
+        const a = this.appliedBy(g, id);
+        if (a !== undefined) applied.set(id, a);
+      }
+      this.progress.set(
+        g,
+        status && { commit: status.commit, applied, members, probePending: probes.has(g) },
+      );
+    }
+  }
+
+  /**
+   * The liveness window closes. A group that has not converged but is still
+   * converging (see `stillConverging`) gets another step, up to
+   * LIVENESS_MAX_WINDOWS windows after the faults stopped; any other fails now.
+   */
+  private checkLiveness(): void {
     if (this.done) return;
     const s = this.scenario;
+    const before = this.progress;
+    this.sampleProgress();
+    const unsettled: GroupId[] = [];
+    for (let g = 0; g < s.groups; g++) {
+      if (this.progress.get(g)?.probePending || this.lagging(g)) unsettled.push(g);
+    }
+    const step = s.livenessMs * LIVENESS_STEP;
+    const converging =
+      unsettled.length > 0 &&
+      this.time + step <= s.faultMs + LIVENESS_MAX_WINDOWS * s.livenessMs &&
+      this.nodes.every((n) => n.proc?.up) &&
+      unsettled.every((g) => stillConverging(before.get(g), this.progress.get(g)));
+    if (converging) {
+      this.trace(`liveness: groups ${unsettled.join(',')} still converging; checking again in ${step}ms`);
+      this.at(this.time + step, () => this.checkLiveness());
+      return;
+    }
+    this.failLiveness();
+  }
+
+  private failLiveness(): void {
+    const s = this.scenario;
+    const after = `${Math.round(this.time - s.faultMs)}ms after faults stopped`;
     const probes = this.clients.pendingProbes();
     if (probes.length > 0) {
-      this.violation(
-        'liveness',
-        `group ${probes[0]} did not commit a proposal within ${s.livenessMs}ms after faults stopped`,
-      );
+      this.violation('liveness', `group ${probes[0]} did not commit a proposal within ${after}`);
     }
     for (let g = 0; g < s.groups && !this.failure; g++) {
       const why = this.lagging(g);
@@ -525,15 +578,12 @@ export class Simulation implements ObservedWorld {
               `group ${g} ${n.id}: ${st.role} term ${st.term} lead ${st.lead} commit ${st.commit} applied ${st.applied} last ${st.last_index} snap ${st.snapshot_index}`,
             );
         }
-        this.violation('liveness', `${why} ${s.livenessMs}ms after faults stopped`);
+        this.violation('liveness', `${why} ${after}`);
       }
     }
     const down = this.nodes.filter((n) => !n.proc?.up);
     if (!this.failure && down.length > 0) {
-      this.violation(
-        'liveness',
-        `${down.map((n) => n.id).join(', ')} not up ${s.livenessMs}ms after faults stopped`,
-      );
+      this.violation('liveness', `${down.map((n) => n.id).join(', ')} not up ${after}`);
     }
     // Clients still retrying when time ran out: their outcome stays unknown.
     this.done = true;

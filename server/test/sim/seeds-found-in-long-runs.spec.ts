@@ -46,6 +46,24 @@ const FOUND: readonly { seed: number; profile: string; found: string }[] = [
     profile: 'hell',
     found: "a write queued before a group's removal deleted its snapshot file before the removal was durable",
   },
+  {
+    seed: 2_004_026,
+    profile: 'reads',
+    found:
+      'a follower still applying a backlog (one entry in flight, slow disks) failed the fixed liveness window',
+  },
+  {
+    seed: 2_007_161,
+    profile: 'reads',
+    found:
+      "a probe queued behind an isolated leader's backlog failed the fixed liveness window while it drained",
+  },
+  {
+    seed: 5_002_364,
+    profile: 'figure8',
+    found:
+      "learners still catching up on a lone voter's log (one entry in flight) failed the fixed liveness window",
+  },
 ];
 
 describe('simulator – seeds found in long runs', () => {
