@@ -1,9 +1,9 @@
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { assert } from './core/assert.js';
 import { type ChatMessage, ChatRowsBuilder } from './core/chat-messages.js';
-import { type ChatSend, ChatSession, type ChatStatus, type SendMessageInput } from './core/chat-session.js';
+import type { ChatSend, ChatStatus, SendMessageInput } from './core/chat-session.js';
 import type { ViewStatus } from './core/context-state.js';
-import { peekStore } from './core/store-registry.js';
+import { acquireSession } from './core/session-registry.js';
 import { useFastpacaConfig } from './provider.js';
 import { useContextMessages } from './use-context-messages.js';
 
@@ -50,11 +50,11 @@ export function useFastpacaChat(id: string, options: UseFastpacaChatOptions): Us
   const { client } = useFastpacaConfig();
   const { send, pageSize } = options;
   const view = useContextMessages(id, { pageSize });
-  // Constructing a session has no side effects, so render may do it (and StrictMode may do it twice).
+  // The session is shared per chat and outlives this component while a reply is under way, so
+  // unmounting never stops a reply; finding or creating it has no other side effect.
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new `send` must not replace the session (and drop the turn in flight); the effect below hands it over.
-  const session = useMemo(() => new ChatSession(id, () => peekStore(client, id), send), [client, id]);
+  const session = useMemo(() => acquireSession(client, id, send), [client, id]);
   useEffect(() => session.setSend(send), [session, send]);
-  useEffect(() => () => session.stop(), [session]);
   const chat = useSyncExternalStore(session.subscribe, session.getSnapshot, session.getSnapshot);
   // One builder per hook: a streamed token converts only the rows that changed.
   const [rowsBuilder] = useState(() => new ChatRowsBuilder());

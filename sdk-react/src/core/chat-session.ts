@@ -25,7 +25,7 @@ export interface ChatSendRequest {
   message: ChatUserMessage;
   /** Append the reply as a UI message with this id, so the streamed draft gives way to the stored reply. */
   assistantMessageId: string;
-  /** Aborted by `stop()` and on unmount. */
+  /** Aborted by `stop()` (not by unmounting: the reply outlives the component). */
   signal: AbortSignal;
 }
 
@@ -116,7 +116,10 @@ export class ChatSession {
   subscribe = (listener: () => void): (() => void) => {
     const entry = { listener };
     this.listeners.add(entry);
-    return () => this.listeners.delete(entry);
+    return () => {
+      this.listeners.delete(entry);
+      this.releaseIfIdle();
+    };
   };
 
   /** Aborts the reply in progress; the part already shown stays. */
@@ -137,7 +140,11 @@ export class ChatSession {
     const user: ChatUserMessage = { id: randomId(), role: 'user', parts };
     if (input.metadata) user.metadata = input.metadata;
     const assistantId = randomId();
-    const store = this.store();
+    // Looked up at each use: the component (and its store) may unmount and mount again mid-reply.
+    const store = {
+      upsertLocal: (m: LocalMessage) => this.store()?.upsertLocal(m),
+      removeLocal: (id: string) => this.store()?.removeLocal(id),
+    };
     const userRow: LocalMessage = {
       id: user.id,
       role: 'user',
@@ -147,14 +154,14 @@ export class ChatSession {
       seq: null,
       uiMessageId: user.id,
     };
-    store?.upsertLocal(userRow);
+    store.upsertLocal(userRow);
     this.dispatch({ type: 'submitted' });
 
     let text = '';
     let answered = false;
     const showReply = (state: LocalMessage['state'], partial: boolean) => {
       if (!text) return;
-      store?.upsertLocal({
+      store.upsertLocal({
         id: assistantId,
         role: 'assistant',
         parts: [{ type: 'text', text }],
@@ -178,7 +185,7 @@ export class ChatSession {
           if (!answered) {
             // The backend stores the user's message before it answers.
             answered = true;
-            store?.upsertLocal({ ...userRow, state: 'sent' });
+            store.upsertLocal({ ...userRow, state: 'sent' });
           }
           if (!delta) continue;
           assert(typeof delta === 'string', 'send must stream strings');
@@ -195,7 +202,7 @@ export class ChatSession {
         this.settleStopped(store, userRow, answered, showReply);
         return;
       }
-      if (!answered) store?.upsertLocal({ ...userRow, state: 'sent' });
+      if (!answered) store.upsertLocal({ ...userRow, state: 'sent' });
       showReply('sent', false);
       this.dispatch({ type: 'finished' });
     } catch (error) {
@@ -205,22 +212,30 @@ export class ChatSession {
       }
       // A reply cut short by a failure was seen too; the backend stores it as partial.
       showReply('sent', true);
-      if (!answered) store?.removeLocal(userRow.id);
+      if (!answered) store.removeLocal(userRow.id);
       this.dispatch({ type: 'failed', error: toError(error) });
     } finally {
       if (this.turn === controller) this.turn = undefined;
+      this.releaseIfIdle();
     }
   };
 
+  /** Called when the session is idle with no component attached, so a registry can let it go. */
+  onIdle: (() => void) | undefined;
+
+  private releaseIfIdle(): void {
+    if (!this.turn && this.listeners.size === 0) this.onIdle?.();
+  }
+
   private settleStopped(
-    store: ContextStore | undefined,
+    store: Pick<ContextStore, 'removeLocal'>,
     userRow: LocalMessage,
     answered: boolean,
     showReply: (state: LocalMessage['state'], partial: boolean) => void,
   ): void {
     showReply('sent', true);
     // Stopped before any answer: the message may never have reached the backend; the log shows it if it did.
-    if (!answered) store?.removeLocal(userRow.id);
+    if (!answered) store.removeLocal(userRow.id);
     this.dispatch({ type: 'finished' });
   }
 

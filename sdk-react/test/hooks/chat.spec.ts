@@ -1,4 +1,4 @@
-import { createClient, type FastpacaClient } from '@fastpaca/sdk';
+import { type ContextHandle, createClient, type FastpacaClient } from '@fastpaca/sdk';
 import { act, renderHook, waitFor } from '@testing-library/react';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChatSend, type ChatSendRequest, useFastpacaChat } from '../../src/index.js';
@@ -110,6 +110,42 @@ describe('useFastpacaChat – turns', () => {
     unmount();
   });
 
+  it('a reply outlives its component: unmounted mid-reply it is stored whole; mounted again it streams on', async () => {
+    const ctx = await client.context(uniqueId('outlives'), { budget: 10_000 });
+    const words = Array.from({ length: 40 }, (_, i) => `w${i} `);
+    const send = backend(words, 15);
+    const first = renderHook(() => useFastpacaChat(ctx.id, { send }), { wrapper: providerWrapper(client) });
+    await waitFor(() => expect(first.result.current.logStatus).toBe('live'));
+    act(() => {
+      void first.result.current.sendMessage({ text: 'Keep going' });
+    });
+    await waitFor(() => expect(textOf(first.result.current.messages.at(-1)!)).toMatch(/w3 /));
+    first.unmount();
+
+    // Mounted again while the reply is still under way: the same turn, still streaming.
+    const second = renderHook(() => useFastpacaChat(ctx.id, { send }), { wrapper: providerWrapper(client) });
+    expect(second.result.current.status).toBe('streaming');
+    await waitFor(() => expect(textOf(second.result.current.messages.at(-1)!)).toMatch(/w20 /), {
+      timeout: 5_000,
+    });
+    await waitFor(() => expect(second.result.current.status).toBe('ready'), { timeout: 5_000 });
+    const stored = await waitForStoredReply(ctx.id);
+    expect(stored.metadata).not.toHaveProperty('partial');
+    expect(textOf(stored)).toBe(words.join(''));
+    second.unmount();
+
+    // And with no component at all, a turn still finishes and is stored whole.
+    const third = renderHook(() => useFastpacaChat(ctx.id, { send }), { wrapper: providerWrapper(client) });
+    await waitFor(() => expect(third.result.current.logStatus).toBe('live'));
+    act(() => {
+      void third.result.current.sendMessage({ text: 'Again' });
+    });
+    await waitFor(() => expect(third.result.current.status).toBe('streaming'));
+    third.unmount();
+    await waitFor(async () => expect((await ctx.getTail()).messages).toHaveLength(4), { timeout: 5_000 });
+    expect(textOf((await ctx.getTail()).messages.at(-1)!)).toBe(words.join(''));
+  });
+
   it('a failed turn rolls back the user message and reports the error', async () => {
     const ctx = await client.context(uniqueId('fail'), { budget: 10_000 });
     const send: ChatSend = async () =>
@@ -159,3 +195,16 @@ describe('useFastpacaChat – turns', () => {
     unmount();
   });
 });
+
+async function waitForStoredReply(id: string) {
+  let reply: Awaited<ReturnType<ContextHandle['getTail']>>['messages'][number] | undefined;
+  await waitFor(
+    async () => {
+      const { messages } = await client.contextHandle(id).getTail();
+      reply = messages.at(-1);
+      expect(reply?.role).toBe('assistant');
+    },
+    { timeout: 5_000 },
+  );
+  return reply!;
+}
