@@ -1,8 +1,9 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@fastpaca/server/testing';
+import { startAppProcess } from './app-process.js';
 
 const root = join(import.meta.dirname, '..', '..');
 export const chatExampleDir = join(root, 'examples', 'chat');
@@ -32,34 +33,16 @@ export async function startChatApp(env: Record<string, string> = {}): Promise<Ch
   ensureChatBuilt();
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'fastpaca-chat-e2e-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
+  const app = await startAppProcess('chat app', ['--import', 'tsx', 'src/server/main.ts'], {
     cwd: chatExampleDir,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', CHAT_DATA_DIR: dataDir, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    ready: /Chat ready on/,
   });
-  let log = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    log += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    log += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 45_000;
-  while (!log.includes('Chat ready on')) {
-    if (child.exitCode !== null) throw new Error(`chat app exited with ${child.exitCode}:\n${log}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`chat app not ready in time:\n${log}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
   return {
     url: `http://127.0.0.1:${port}`,
-    output: () => log,
+    output: app.output,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
+      await app.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

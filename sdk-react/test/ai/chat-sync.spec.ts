@@ -5,10 +5,11 @@ import { act, renderHook, waitFor } from '@testing-library/react';
 import type { UIMessage } from 'ai';
 import { useState } from 'react';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The SDK's scripted model: one stand-in for ai-sdk's models across both packages' tests.
+import { type ScriptedStep, scriptedModel } from '../../../sdk/test/support/scripted-model.js';
 import { FastpacaChatTransport, mergeChat, useFastpacaChatSync } from '../../src/ai.js';
 import { chatRoute, serveRoute } from '../support/chat-route.js';
 import { providerWrapper } from '../support/render.js';
-import { type ScriptedStep, scriptedModel } from '../support/scripted-model.js';
 import { type ServerProcess, startServer, stopServer, uniqueId } from '../support/server.js';
 
 let server: ServerProcess;
