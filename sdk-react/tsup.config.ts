@@ -19,5 +19,6 @@ export default defineConfig({
   // Shared chunks, so both entries use one store registry and one provider context.
   splitting: true,
   // Hooks and the provider run in the browser: Next.js's App Router then treats them as client components.
-  banner: { js: "'use client';" },
+  // (ESM only: CommonJS output starts with "use strict" and helpers, where the banner is no directive.)
+  banner: ({ format }) => (format === 'esm' ? { js: "'use client';" } : {}),
 });

@@ -157,5 +157,25 @@ describe('examples/nextjs in Chromium', () => {
     expect(await response.json()).toEqual({
       error: { code: 'invalid_request', message: 'message.role: must be "user"' },
     });
+    const post = (body: unknown) =>
+      fetch(`${app.url}/api/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const text = (id: string) => ({ id, role: 'user', parts: [{ type: 'text', text: 'hi' }] });
+    // A browser cannot take the id of a stored message, nor regenerate (hide) any reply but the newest.
+    const taken = await post({ id: 'x', trigger: 'submit-message', message: text('fastpaca-1') });
+    expect(taken.status).toBe(400);
+    const regenerate = await post({
+      id: `next-${randomId()}`,
+      trigger: 'regenerate-message',
+      messageId: 'someone-elses-reply',
+      message: text('m2'),
+    });
+    expect(regenerate.status).toBe(400);
+    expect(await regenerate.json()).toMatchObject({
+      error: { message: 'messageId: only the newest reply can be regenerated' },
+    });
   });
 });

@@ -8,7 +8,7 @@ import type {
   TokenResponse,
   Window,
 } from '@fastpaca/contract';
-import { limits } from '@fastpaca/contract';
+import { limits, PutContextBodySchema } from '@fastpaca/contract';
 import { FastpacaError } from './errors/fastpaca-error.js';
 import type { CredentialProvider } from './http/credentials.js';
 import type { RouteBody, RouteQuery, RouteResult, Transport } from './http/transport.js';
@@ -49,6 +49,12 @@ import { randomId } from './util/random-id.js';
 const append_retry_window_ms = limits.idempotency_retention_ms / 2;
 
 /** What a handle shares with its client. */
+
+/** The PUT body's fields that options carry under their wire names (`budget` and `trigger` are renamed). */
+const putContextFields = Object.keys(PutContextBodySchema.shape).filter(
+  (key) => key !== 'token_budget' && key !== 'trigger_ratio',
+);
+
 export interface ClientCore {
   transport: Transport;
   openSocket: OpenSocket;
@@ -84,9 +90,14 @@ export class ContextHandle {
 
   /** Creates the context or updates its configuration (`PUT`, idempotent). */
   async configure(options: ContextOptions & RequestOptions): Promise<Context> {
-    const { budget, trigger, signal, ...wire } = options;
-    const body: RouteBody<'putContext'> = { ...wire, token_budget: budget };
+    const { budget, trigger, signal } = options;
+    const body: RouteBody<'putContext'> = { token_budget: budget };
     if (trigger !== undefined) body.trigger_ratio = trigger;
+    // Every other field the contract's body has, under its wire name; nothing else (the body is strict).
+    for (const key of putContextFields) {
+      const value = (options as unknown as Record<string, unknown>)[key];
+      if (value !== undefined) (body as Record<string, unknown>)[key] = value;
+    }
     const result: RouteResult<'putContext'> = (
       await this.core.transport.call('putContext', { id: this.id, body }, { signal })
     ).body;

@@ -55,6 +55,7 @@ export {
 export {
   type AppendableMessage,
   type FastpacaUIMessage,
+  replacedReplies,
   type StoredMessageLike,
   type ToUIMessagesOptions,
   toMessageInput,

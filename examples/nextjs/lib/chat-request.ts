@@ -34,6 +34,8 @@ export function parseChatRequest(body: unknown): ChatRequest {
   if (typeof messageIdOf !== 'string' || !messageIdPattern.test(messageIdOf)) {
     fail('message.id: 1-100 characters of [A-Za-z0-9_-]');
   }
+  // `fastpaca-<seq>` names stored messages without an id of their own: a browser must not take one.
+  if ((messageIdOf as string).startsWith('fastpaca-')) fail('message.id: must not start with "fastpaca-"');
   // Only the user's own words are taken from the browser; replies come from the model on this server.
   if (role !== 'user') fail('message.role: must be "user"');
   if (!Array.isArray(parts) || parts.length !== 1) fail('message.parts: expected one text part');

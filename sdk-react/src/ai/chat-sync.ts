@@ -1,4 +1,4 @@
-import { type StoredMessageLike, toUIMessage, withoutSuperseded } from '@fastpaca/sdk';
+import { replacedReplies, type StoredMessageLike, toUIMessage, withoutSuperseded } from '@fastpaca/sdk';
 import type { UIMessage } from 'ai';
 import { useEffect, useMemo, useRef } from 'react';
 import type { ContextMessage } from '../core/message-view.js';
@@ -30,16 +30,23 @@ function uiMessageOf(row: ContextMessage, index: number): UIMessage {
 
 /**
  * The chat's messages, as `useChat` should show them: the stored log, then
- * messages this tab sent that the log does not have yet (a reply still being
- * saved).
+ * messages this tab has that the log does not have yet (a reply still being
+ * saved), except replies the log says were replaced (regenerated elsewhere).
  */
-export function mergeChat<UI extends UIMessage>(log: readonly UI[], local: readonly UI[]): UI[] {
+export function mergeChat<UI extends UIMessage>(
+  log: readonly UI[],
+  local: readonly UI[],
+  replaced: ReadonlySet<string> = new Set(),
+): UI[] {
   const stored = new Set(log.map((message) => message.id));
   let lastStored = -1;
   local.forEach((message, i) => {
     if (stored.has(message.id)) lastStored = i;
   });
-  return [...log, ...local.slice(lastStored + 1).filter((message) => !stored.has(message.id))];
+  const pending = local
+    .slice(lastStored + 1)
+    .filter((message) => !stored.has(message.id) && !replaced.has(message.id));
+  return [...log, ...pending];
 }
 
 /**
@@ -56,9 +63,9 @@ export function useFastpacaChatSync<UI extends UIMessage>(
   options: UseFastpacaChatSyncOptions = {},
 ): UseContextMessagesResult {
   const view = useContextMessages(id, { pageSize: options.pageSize });
-  const log = useMemo(() => {
+  const { log, replaced } = useMemo(() => {
     const rows = view.messages.filter((row) => row.state === 'committed' && row.role !== 'tool');
-    return withoutSuperseded(rows.map(uiMessageOf), rows) as UI[];
+    return { log: withoutSuperseded(rows.map(uiMessageOf), rows) as UI[], replaced: replacedReplies(rows) };
   }, [view.messages]);
   // Read through a ref: the merge runs when the log or the status changes, not on every streamed token.
   const latest = useRef(chat);
@@ -67,10 +74,10 @@ export function useFastpacaChatSync<UI extends UIMessage>(
   useEffect(() => {
     if (busy || view.status === 'loading') return;
     const { messages, setMessages } = latest.current;
-    const merged = mergeChat(log, messages);
+    const merged = mergeChat(log, messages, replaced);
     if (merged.length !== messages.length || merged.some((message, i) => message !== messages[i])) {
       setMessages(merged);
     }
-  }, [log, busy, view.status]);
+  }, [log, replaced, busy, view.status]);
   return view;
 }

@@ -116,6 +116,7 @@ export class ChatSession {
   subscribe = (listener: () => void): (() => void) => {
     const entry = { listener };
     this.listeners.add(entry);
+    this.onActive?.();
     return () => {
       this.listeners.delete(entry);
       this.releaseIfIdle();
@@ -222,6 +223,8 @@ export class ChatSession {
 
   /** Called when the session is idle with no component attached, so a registry can let it go. */
   onIdle: (() => void) | undefined;
+  /** Called when a component attaches, so a registry that let the session go takes it back. */
+  onActive: (() => void) | undefined;
 
   private releaseIfIdle(): void {
     if (!this.turn && this.listeners.size === 0) this.onIdle?.();

@@ -24,6 +24,10 @@ export function acquireSession(client: FastpacaClient, id: string, send: ChatSen
   session.onIdle = () => {
     if (map.get(id) === session) map.delete(id);
   };
+  // StrictMode unsubscribes and subscribes again: a session in use is registered again.
+  session.onActive = () => {
+    if (!map.has(id)) map.set(id, session);
+  };
   sessions.set(id, session);
   return session;
 }

@@ -113,6 +113,8 @@ describe('mergeChat', () => {
     // A message only this tab had, before the newest stored one, was dropped from the log's view (superseded).
     expect(ids(mergeChat(log, [m('x'), m('a'), m('b')]))).toEqual(['a', 'b']);
     expect(ids(mergeChat([], [m('a')]))).toEqual(['a']);
+    // A reply regenerated in another tab: the stale one this tab still shows goes.
+    expect(ids(mergeChat([m('u'), m('r2')], [m('u'), m('r1')], new Set(['r1'])))).toEqual(['u', 'r2']);
   });
 });
 

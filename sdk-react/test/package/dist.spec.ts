@@ -57,6 +57,10 @@ describe('package – built output', () => {
       expect(code).toMatch(/from "ai"|require\('ai'\)|require\("ai"\)/);
       expect(code).not.toContain('DefaultChatTransport = class');
     }
+    // Next.js's App Router treats the ESM build's modules as client components.
+    for (const entry of ['dist/index.js', 'dist/ai.js']) {
+      expect(readFileSync(new URL(entry, root), 'utf8').startsWith("'use client';")).toBe(true);
+    }
     // The main entry never loads `ai`: apps without it keep working.
     expect(readFileSync(new URL('dist/index.js', root), 'utf8')).not.toMatch(/from "ai"/);
     const ai = await import(new URL('dist/ai.js', root).href);

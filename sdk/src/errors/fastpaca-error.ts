@@ -12,6 +12,8 @@ export interface FastpacaErrorOptions {
   /** The server's `x-request-id`, to find the request in its logs. */
   requestId?: string;
   cause?: unknown;
+  /** Overrides what the status says, for failures a retry cannot fix whatever the status. */
+  retryable?: boolean;
 }
 
 const marker = 'fastpaca.sdk.error';
@@ -52,7 +54,7 @@ export class FastpacaError extends Error {
     this.code = options.code;
     this.details = options.details;
     this.requestId = options.requestId;
-    this.isRetryable = isRetryableStatus(options.status);
+    this.isRetryable = options.retryable ?? isRetryableStatus(options.status);
   }
 
   static isInstance(error: unknown): error is FastpacaError {

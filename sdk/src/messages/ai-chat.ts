@@ -17,6 +17,8 @@ export interface ChatReplyEvent<UI extends UIMessageLike> {
   isAborted: boolean;
   /** The reply continues the last message the client sent (after a client-side tool result). */
   isContinuation?: boolean;
+  /** ai 6's outcome: a `failed` stream is kept like an aborted one (partial, without unanswered calls). */
+  outcome?: { status: string };
 }
 
 export interface SaveChatReplyOptions extends RequestOptions {
@@ -37,14 +39,15 @@ function isToolPart(part: { readonly type: string }): boolean {
 }
 
 /**
- * The newest `limit` messages of the chat as UI messages, for `useChat`'s
- * initial `messages` (on the server, so the first paint has the history).
+ * The newest `limit` messages of the chat (default 50, the hooks' page size)
+ * as UI messages, for `useChat`'s initial `messages` (on the server, so the
+ * first paint has the history).
  */
 export async function loadChat<UI extends UIMessageLike>(
   context: ContextHandle,
   options: RequestOptions & { limit?: number } = {},
 ): Promise<UI[]> {
-  const { limit = 100, ...request } = options;
+  const { limit = 50, ...request } = options;
   const tail = await context.getTail({ ...request, limit });
   return toUIMessages<UI>(tail.messages);
 }
@@ -75,7 +78,8 @@ export async function saveChatReply<UI extends UIMessageLike>(
   event: ChatReplyEvent<UI>,
   options: SaveChatReplyOptions = {},
 ): Promise<AppendResponse | undefined> {
-  const { responseMessage, isAborted } = event;
+  const { responseMessage } = event;
+  const isAborted = event.isAborted || event.outcome?.status === 'failed';
   const { replaces, ...request } = options;
   const parts = isAborted
     ? responseMessage.parts.filter(
@@ -104,9 +108,11 @@ export async function saveChatReply<UI extends UIMessageLike>(
  */
 function replyKey(message: UIMessageLike, isContinuation: boolean | undefined): string | undefined {
   const base = uiMessageIdempotencyKey(message.id);
-  if (!isContinuation || base === undefined) return base;
-  const key = `${base}:${fnv1a(JSON.stringify(message.parts))}`;
-  return key.length <= limits.idempotency_key_length_max ? key : undefined;
+  if (!isContinuation || message.id === '') return base;
+  const content = fnv1a(JSON.stringify(message.parts));
+  const key = `${base}:${content}`;
+  // An id too long for a key still gets one that names it and its content, never the first save's.
+  return key.length <= limits.idempotency_key_length_max ? key : `ui#${fnv1a(message.id)}:${content}`;
 }
 
 /** 32-bit FNV-1a, hex: a content tag for idempotency keys, not a security hash. */

@@ -53,11 +53,13 @@ export function toMessageInput(message: AppendableMessage): MessageInput {
   );
   if (isUIMessage(message)) {
     const meta = message.metadata;
+    // An empty id is an unset one (what onFinish gives unless the route generates ids): it is not kept.
+    const id = message.id === '' ? {} : { [uiMessageIdKey]: message.id };
     const metadata = isPlainObject(meta)
-      ? { ...meta, [uiMessageIdKey]: message.id }
+      ? { ...meta, ...id }
       : meta === undefined
-        ? { [uiMessageIdKey]: message.id }
-        : { [uiMetadataKey]: meta, [uiMessageIdKey]: message.id };
+        ? id
+        : { [uiMetadataKey]: meta, ...id };
     return { role: message.role, parts: message.parts as Part[], metadata };
   }
   const input: MessageInput = { role: message.role, parts: message.parts };
@@ -133,7 +135,7 @@ export function toUIMessage(message: StoredMessageLike, index: number): Fastpaca
     ...rest
   } = message.metadata;
   const id =
-    typeof storedId === 'string'
+    typeof storedId === 'string' && storedId !== ''
       ? storedId
       : message.seq === null
         ? `fastpaca-summary-${index}`
@@ -149,26 +151,39 @@ export function toUIMessage(message: StoredMessageLike, index: number): Fastpaca
 }
 
 /**
- * Drops UI messages that a later one supersedes: an older copy of the same id,
- * or a reply a later message says it replaces. One pass back to front, so the
- * cost is linear in the list.
+ * Drops UI messages that a later one supersedes: an older copy of the same
+ * assistant reply (continued after a client-side tool result), or a reply a
+ * later assistant message says it replaces (regenerated). Only assistant
+ * replies are ever superseded, and only by assistant messages, so a user's
+ * message can never hide another one by reusing its id. One pass back to
+ * front, so the cost is linear in the list.
  */
-export function withoutSuperseded<M extends { id: string }>(
+export function withoutSuperseded<M extends { id: string; role: string }>(
   converted: readonly M[],
-  stored: ReadonlyArray<{ readonly metadata: Readonly<Record<string, unknown>> }>,
+  stored: ReadonlyArray<{ readonly role: string; readonly metadata: Readonly<Record<string, unknown>> }>,
 ): M[] {
-  const replaced = new Set<string>();
-  for (const message of stored) {
-    const target = message.metadata[uiReplacesKey];
-    if (typeof target === 'string') replaced.add(target);
-  }
+  const replaced = replacedReplies(stored);
   const seen = new Set<string>();
   const out: M[] = [];
   for (let i = converted.length - 1; i >= 0; i--) {
     const message = converted[i]!;
-    if (seen.has(message.id) || replaced.has(message.id)) continue;
-    seen.add(message.id);
+    if (message.role === 'assistant') {
+      if (seen.has(message.id) || replaced.has(message.id)) continue;
+      seen.add(message.id);
+    }
     out.push(message);
   }
   return out.reverse();
+}
+
+/** Ids of replies that a later assistant message names in `metadata.ui_replaces`. */
+export function replacedReplies(
+  stored: ReadonlyArray<{ readonly role: string; readonly metadata: Readonly<Record<string, unknown>> }>,
+): Set<string> {
+  const replaced = new Set<string>();
+  for (const message of stored) {
+    const target = message.metadata[uiReplacesKey];
+    if (message.role === 'assistant' && typeof target === 'string') replaced.add(target);
+  }
+  return replaced;
 }

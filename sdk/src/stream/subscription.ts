@@ -412,6 +412,14 @@ export class StreamSubscription implements EventStream {
       void this.recoverGap();
       return;
     }
+    if (closed.refusal?.status === 401 && !this.reauthorizing && this.lastCredential !== undefined) {
+      // A cached token the server no longer takes (expired early by its clock, a rotated secret): ask
+      // the credential function once more, for a fresh one, before giving up.
+      this.reauthorizing = true;
+      this.refusedCredential = this.lastCredential;
+      void this.connect();
+      return;
+    }
     if (closed.refusal) {
       this.handleFailure(
         errorFromResponse({
@@ -442,6 +450,7 @@ export class StreamSubscription implements EventStream {
           status: 0,
           code: 'invalid_response',
           message: `stream of ${this.deps.contextId}: the server sent a frame this client cannot read (${problem})`,
+          retryable: false,
         }),
       });
       return;

@@ -51,6 +51,21 @@ describe('client.context – create and configure', () => {
     expect(again.version).toBe(updated.version);
   });
 
+  it('configure sends the contract’s fields only: extra keys on an options object are left out', async () => {
+    const ctx = await client.context(uniqueId('configure-extra'), { budget: 1000 });
+    // An object built elsewhere (a context read back, request options mixed in) type-checks as options.
+    const options = {
+      ...(await ctx.get()),
+      budget: 3000,
+      timeoutMs: 5_000,
+      policy: { strategy: 'manual' as const },
+    };
+    const updated = await ctx.configure(options);
+    expect(updated.token_budget).toBe(3000);
+    expect(updated.policy).toEqual({ strategy: 'manual', config: {} });
+    expect(updated.metadata).toEqual({});
+  });
+
   it('contextHandle makes no request: a missing context fails on first use with NotFoundError', async () => {
     const ctx = client.contextHandle(uniqueId('missing'));
     const error = await ctx.get().catch((e: unknown) => e);

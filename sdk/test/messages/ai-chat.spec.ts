@@ -201,6 +201,60 @@ describe('ai-sdk chat helpers against a real server', () => {
     expect((await loadModelInput<UIMessage>(ctx)).map((m) => m.id)).toEqual(['u1', 'a2']);
   });
 
+  it('replies saved without an id (a route that does not generate ids) are all kept, under their seqs', async () => {
+    const ctx = await client.context(uniqueId('ai-empty-ids'), { budget: 100_000 });
+    const reply = (text: string): UIMessage => ({
+      id: '',
+      role: 'assistant',
+      parts: [{ type: 'text', text }],
+    });
+    await ctx.append(user('u1', 'one'));
+    await saveChatReply(ctx, { responseMessage: reply('first'), isAborted: false });
+    await ctx.append(user('u2', 'two'));
+    await saveChatReply(ctx, { responseMessage: reply('second'), isAborted: false });
+    const history = await loadChat<UIMessage>(ctx);
+    expect(history.map((m) => m.id)).toEqual(['u1', 'fastpaca-2', 'u2', 'fastpaca-4']);
+    expect((await ctx.getTail()).messages[1]?.metadata).toEqual({});
+  });
+
+  it('a message can supersede only an assistant reply, and only from an assistant message', async () => {
+    const ctx = await client.context(uniqueId('ai-collide'), { budget: 100_000 });
+    await ctx.append({ role: 'system', parts: [{ type: 'text', text: 'Be brief.' }] });
+    await ctx.append(user('u1', 'hi'));
+    // A user message that reuses another message's id, or claims to replace one, hides nothing.
+    await ctx.append(user('fastpaca-1', 'sneaky'), { idempotencyKey: 'k1' });
+    await ctx.append({ ...user('u3', 'again'), metadata: { ui_replaces: 'u1' } });
+    const ids = (await loadModelInput<UIMessage>(ctx)).map((m) => m.id);
+    expect(ids).toEqual(['fastpaca-1', 'u1', 'fastpaca-1', 'u3']);
+  });
+
+  it('a failed stream is kept like a stopped one; a continued reply with a very long id is still stored', async () => {
+    const ctx = await client.context(uniqueId('ai-failed'), { budget: 100_000 });
+    const failed: UIMessage = {
+      id: 'a1',
+      role: 'assistant',
+      parts: [
+        { type: 'text', text: 'Half a tho' },
+        { type: 'tool-ask', toolCallId: 'c1', state: 'input-available', input: {} },
+      ],
+    };
+    await saveChatReply(ctx, { responseMessage: failed, isAborted: false, outcome: { status: 'failed' } });
+    const [stored] = await loadChat<UIMessage>(ctx);
+    expect(stored?.metadata).toEqual({ partial: true });
+    expect(stored?.parts.map((p) => p.type)).toEqual(['text']);
+
+    const longId = 'x'.repeat(240);
+    const reply = (parts: UIMessage['parts']): UIMessage => ({ id: longId, role: 'assistant', parts });
+    await saveChatReply(ctx, { responseMessage: reply([{ type: 'text', text: 'a' }]), isAborted: false });
+    const continued = await saveChatReply(ctx, {
+      responseMessage: reply([{ type: 'text', text: 'a, then b' }]),
+      isAborted: false,
+      isContinuation: true,
+    });
+    expect(continued?.replayed).toBe(false);
+    expect((await loadChat<UIMessage>(ctx)).at(-1)?.parts).toEqual([{ type: 'text', text: 'a, then b' }]);
+  });
+
   it('nothing is stored for a reply stopped before it said anything', async () => {
     const ctx = await client.context(uniqueId('ai-empty'), { budget: 100_000 });
     const empty: UIMessage = { id: 'a1', role: 'assistant', parts: [{ type: 'step-start' }] };

@@ -56,6 +56,7 @@ describe('subscribe – a frame that breaks the contract', () => {
     const error = end.reason === 'error' ? end.error : undefined;
     expect(FastpacaError.isInstance(error)).toBe(true);
     expect((error as FastpacaError).code).toBe('invalid_response');
+    expect((error as FastpacaError).isRetryable).toBe(false);
     expect(error?.message).toMatch(/message frame/);
     expect(errors).toHaveLength(1);
     // Give a loop the time it would need to show itself.

@@ -107,6 +107,34 @@ describe('scoped tokens that expire', () => {
   });
 });
 
+describe('a cached token refused when a stream connects', () => {
+  it('is dropped, and the token function asked once more, before the subscription gives up', async () => {
+    const ctx = await admin.context(uniqueId('expiry-refused'), { budget: 100_000 });
+    const expired = (await ctx.createToken({ rights: ['read'], ttlSeconds: 1 })).token;
+    await new Promise((r) => setTimeout(r, 1_100));
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    // The first grant claims an hour (a client clock behind the server's): the cache would keep it.
+    const grants = [{ token: expired, expires_at: later }];
+    let asked = 0;
+    const client = createClient({
+      baseUrl: server.url,
+      token: async () => {
+        asked++;
+        return grants.shift() ?? ctx.createToken({ rights: ['read'], ttlSeconds: 60 });
+      },
+    });
+    const stream = client
+      .contextHandle(ctx.id)
+      .subscribe({ cursor: 0, reconnect: { baseDelayMs: 1, maxDelayMs: 1 } });
+    const { events } = collect(stream);
+    await waitFor(() => stream.status === 'open', 10_000);
+    await ctx.append(text('through'));
+    await waitFor(() => deliveredMessages(events).length === 1, 10_000);
+    expect(asked).toBe(2);
+    stream.abort();
+  });
+});
+
 describe('credentialProvider – caching by expiry', () => {
   it('reuses a grant until its renewal point, shares one call among concurrent callers, drops a refused one', async () => {
     let now = 0;

@@ -1,4 +1,4 @@
-import { loadModelInput, randomId, saveChatReply } from '@fastpaca/sdk';
+import { loadChat, loadModelInput, randomId, saveChatReply } from '@fastpaca/sdk';
 import { consumeStream, convertToModelMessages, stepCountIs, streamText, type UIMessage } from 'ai';
 import { BadRequest, parseChatRequest } from '../../../lib/chat-request';
 import { chatModel, tools } from '../../../lib/model';
@@ -19,6 +19,16 @@ export async function POST(request: Request): Promise<Response> {
     return Response.json({ error: { code: 'invalid_request', message } }, { status: 400 });
   }
   const context = await openChat(turn.id);
+  if (turn.replaces !== undefined) {
+    // Only the newest reply can be regenerated: the browser names it, the store decides.
+    const newest = (await loadChat<UIMessage>(context, { limit: 10 })).findLast(
+      (m) => m.role === 'assistant',
+    );
+    if (newest?.id !== turn.replaces) {
+      const message = 'messageId: only the newest reply can be regenerated';
+      return Response.json({ error: { code: 'invalid_request', message } }, { status: 400 });
+    }
+  }
   await context.append(turn.message);
   const result = streamText({
     model: chatModel(),
