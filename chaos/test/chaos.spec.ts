@@ -42,8 +42,8 @@ describe('chaos – real processes under a mixed nemesis', () => {
 
 /**
  * Each bug planted in every node must be found by the checkers within a short
- * schedule of the faults that expose it; the seeds are fixed, the processes
- * are real, so each case runs a schedule long enough to expose it on any run.
+ * schedule of the faults that expose it (or, when real-process timing makes
+ * the first schedule miss, within a second one).
  */
 const exposing: Record<
   (typeof PLANTED)[number],
@@ -51,7 +51,8 @@ const exposing: Record<
 > = {
   // A leader cut off with its clients acknowledges alone; the majority's new leader never saw those appends.
   ack_before_quorum: {
-    nemesis: ['partition', 'kill'],
+    // Twice as many partitions as kills: a partition's whole length is a window for lost acks.
+    nemesis: ['partition', 'partition', 'kill'],
     targets: ['leader'],
     checkers: ['log', 'linearizable', 'liveness', 'replicas', 'stream'],
   },
@@ -65,17 +66,24 @@ describe('chaos – planted bugs are caught', () => {
   for (const bug of PLANTED) {
     it(`catches ${bug}`, async () => {
       const { nemesis, checkers, targets } = exposing[bug];
-      const result = await runChaos(
-        options({ seed: 7, durationS: 35, nemesis, plantedBugs: [bug], ...(targets && { targets }) }),
-      );
-      const found = result.anomalies.filter((a) => checkers.includes(a.checker));
-      expect(
-        found.length,
-        `no ${checkers.join('/')} anomaly for ${bug}; all: ${minimalReport(result.anomalies)}`,
-      ).toBeGreaterThan(0);
-      console.info(
-        `${bug}: ${result.anomalies.length} anomalies, first: ${found[0]!.checker}: ${found[0]!.message}`,
-      );
-    }, 300_000);
+      // Real processes are not deterministic: when a schedule happens to miss the window that exposes
+      // the bug, a second schedule (another seed) gets a chance. Both missing it fails the test.
+      const misses: string[] = [];
+      for (const seed of [7, 8]) {
+        const result = await runChaos(
+          options({ seed, durationS: 35, nemesis, plantedBugs: [bug], ...(targets && { targets }) }),
+        );
+        const found = result.anomalies.filter((a) => checkers.includes(a.checker));
+        if (found.length > 0) {
+          console.info(
+            `${bug}: seed ${seed}, ${result.anomalies.length} anomalies, first: ${found[0]!.checker}: ${found[0]!.message}`,
+          );
+          return;
+        }
+        const faults = result.executed.map((e) => e.description).join('; ');
+        misses.push(`seed ${seed}: ${minimalReport(result.anomalies)}; faults: ${faults}`);
+      }
+      expect.fail(`no ${checkers.join('/')} anomaly for ${bug}:\n${misses.join('\n')}`);
+    }, 600_000);
   }
 });
