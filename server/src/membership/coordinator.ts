@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { CONTEXT_GROUPS, META_GROUP } from '../placement/groups.js';
 import {
   type GroupState,
+  isCaughtUp,
   type PlacementMember,
   type PlanAction,
   planGroup,
@@ -259,18 +260,23 @@ export class Coordinator {
     }
   }
 
-  /** A learner that has not advanced for `learner_stall_ms` (its replica may be gone, or never made). */
+  /**
+   * A learner that has neither advanced nor been caught up for `learner_stall_ms` (its replica may be
+   * gone, or never made). Judged by the same test as promotion, not by lag alone: in a group that
+   * takes no writes the commit index stays below the promotion lag, so a learner that never answered
+   * (match 0) passed a lag test yet was never promoted, and held up its group for good.
+   */
   private stalledLearner(group: GroupId, state: GroupState, now: number): ReplicaId | undefined {
     const stallMs = this.o.learner_stall_ms ?? 30_000;
     for (const l of state.conf.learners) {
       const match = state.progress[l]?.match ?? 0;
       const key = `${group}|${l}`;
       const known = this.learners.get(key);
-      if (!known || match > known.match) {
+      if (!known || match > known.match || isCaughtUp(state, l, this.o.promote_lag_entries)) {
         this.learners.set(key, { match, since: now });
         continue;
       }
-      if (now - known.since > stallMs && match + this.o.promote_lag_entries < state.commit) {
+      if (now - known.since > stallMs) {
         this.learners.delete(key);
         return l;
       }

@@ -88,6 +88,12 @@ export function voterCount(eligible: number, meta: boolean): number {
   return meta && eligible >= 5 ? 5 : 3;
 }
 
+/** Whether `replica` may be promoted (or handed leadership): it answers, and is at most `lag` entries behind. */
+export function isCaughtUp(state: GroupState, replica: ReplicaId, lag: number): boolean {
+  const p = state.progress[replica];
+  return p !== undefined && p.match > 0 && p.active && p.match + lag >= state.commit;
+}
+
 /** The next change that brings `state` closer to its placement, or undefined when it is there (or must wait). */
 export function planGroup(
   group: GroupId,
@@ -117,10 +123,7 @@ export function planGroup(
     return { type: 'remove', replica: victim };
   }
 
-  const caughtUp = (r: ReplicaId) => {
-    const p = state.progress[r];
-    return p !== undefined && p.match > 0 && p.active && p.match + options.promoteLagEntries >= state.commit;
-  };
+  const caughtUp = (r: ReplicaId) => isCaughtUp(state, r, options.promoteLagEntries);
 
   // Learners: gone when unwanted, promoted when caught up and wanted as voters.
   let learnerInProgress = false;
