@@ -6,7 +6,7 @@ import type { NodeControl } from '../../src/membership/node-control.js';
 import { type LeadReport, ReportBook } from '../../src/membership/reports.js';
 import { META_GROUP } from '../../src/placement/groups.js';
 import { desiredVoters } from '../../src/placement/placement.js';
-import type { ConfChange, GroupId, ReplicaId } from '../../src/raft/types.js';
+import type { ConfChange, GroupId, NodeId, ReplicaId } from '../../src/raft/types.js';
 import type { RaftHost } from '../../src/replication/host/raft-host.js';
 import type { Runtime } from '../../src/util/runtime.js';
 
@@ -99,28 +99,12 @@ describe('coordinator', () => {
         [learner, 0, false],
       ],
     };
-    const changes: { group: GroupId; change: ConfChange }[] = [];
-    const control: NodeControl = {
-      createReplica: async () => {},
-      destroyReplica: async () => {},
-      changeConf: async (g, change) => {
-        changes.push({ group: g, change });
-      },
-      transferLeader: async () => {},
-    };
-    const coordinator = new Coordinator({
+    const { coordinator, changes } = recordingCoordinator({
       self: 'n1',
       host,
-      cluster: () => cluster,
+      cluster,
       reports,
-      silentFor: () => 0,
-      control: () => control,
-      runtime: clock.runtime,
-      logger: pino({ level: 'silent' }),
-      down_after_ms: 60_000,
-      learner_stall_ms: 30_000,
-      promote_lag_entries: 64,
-      tellRemoved: async () => {},
+      clock,
     });
     coordinator.start();
     try {
@@ -171,28 +155,12 @@ describe('coordinator', () => {
       replicaOf: () => undefined,
       groups: () => [],
     } as unknown as RaftHost;
-    const changes: ConfChange[] = [];
-    const control: NodeControl = {
-      createReplica: async () => {},
-      destroyReplica: async () => {},
-      changeConf: async (_g, change) => {
-        changes.push(change);
-      },
-      transferLeader: async () => {},
-    };
-    const coordinator = new Coordinator({
+    const { coordinator, changes } = recordingCoordinator({
       self,
       host,
-      cluster: () => cluster,
+      cluster,
       reports: new ReportBook(() => clock.runtime.now()),
-      silentFor: () => 0,
-      control: () => control,
-      runtime: clock.runtime,
-      logger: pino({ level: 'silent' }),
-      down_after_ms: 60_000,
-      learner_stall_ms: 30_000,
-      promote_lag_entries: 64,
-      tellRemoved: async () => {},
+      clock,
     });
     coordinator.start();
     try {
@@ -203,3 +171,37 @@ describe('coordinator', () => {
     expect(changes).toEqual([]);
   });
 });
+
+/** A coordinator with the production option values whose node control only records the changes it asks for. */
+function recordingCoordinator(o: {
+  self: NodeId;
+  host: RaftHost;
+  cluster: ClusterState;
+  reports: ReportBook;
+  clock: ReturnType<typeof manualClock>;
+}): { coordinator: Coordinator; changes: { group: GroupId; change: ConfChange }[] } {
+  const changes: { group: GroupId; change: ConfChange }[] = [];
+  const control: NodeControl = {
+    createReplica: async () => {},
+    destroyReplica: async () => {},
+    changeConf: async (group, change) => {
+      changes.push({ group, change });
+    },
+    transferLeader: async () => {},
+  };
+  const coordinator = new Coordinator({
+    self: o.self,
+    host: o.host,
+    cluster: () => o.cluster,
+    reports: o.reports,
+    silentFor: () => 0,
+    control: () => control,
+    runtime: o.clock.runtime,
+    logger: pino({ level: 'silent' }),
+    down_after_ms: 60_000,
+    learner_stall_ms: 30_000,
+    promote_lag_entries: 64,
+    tellRemoved: async () => {},
+  });
+  return { coordinator, changes };
+}
