@@ -65,7 +65,8 @@ export function useFastpacaChatSync<UI extends UIMessage>(
   const view = useContextMessages(id, { pageSize: options.pageSize });
   const { log, replaced } = useMemo(() => {
     const rows = view.messages.filter((row) => row.state === 'committed' && row.role !== 'tool');
-    return { log: withoutSuperseded(rows.map(uiMessageOf), rows) as UI[], replaced: replacedReplies(rows) };
+    const replaced = replacedReplies(rows);
+    return { log: withoutSuperseded(rows.map(uiMessageOf), rows, replaced) as UI[], replaced };
   }, [view.messages]);
   // Read through a ref: the merge runs when the log or the status changes, not on every streamed token.
   const latest = useRef(chat);

@@ -161,8 +161,8 @@ export function toUIMessage(message: StoredMessageLike, index: number): Fastpaca
 export function withoutSuperseded<M extends { id: string; role: string }>(
   converted: readonly M[],
   stored: ReadonlyArray<{ readonly role: string; readonly metadata: Readonly<Record<string, unknown>> }>,
+  replaced: ReadonlySet<string> = replacedReplies(stored),
 ): M[] {
-  const replaced = replacedReplies(stored);
   const seen = new Set<string>();
   const out: M[] = [];
   for (let i = converted.length - 1; i >= 0; i--) {
