@@ -662,7 +662,10 @@ export class Replica {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.electionElapsed >= this.randomizedElectionTicks) {
+    // Only a replica that may campaign restarts its timer. A learner's timer keeps running, so
+    // once its leader falls silent it stays out of that leader's lease and grants votes: it may
+    // be a voter in a configuration it has not received yet.
+    if (this.electionElapsed >= this.randomizedElectionTicks && this.promotable()) {
       this.electionElapsed = 0;
       this.randomizedElectionTicks = this.randomElectionTicks();
       this.hup(false);

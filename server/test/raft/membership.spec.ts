@@ -47,6 +47,37 @@ describe('membership changes', () => {
     expect(a.conf().voters).toEqual(['a', 'b', 'c', 'd']);
   });
 
+  it('membership – a learner that missed its own promotion stays out of the old leader\'s lease once it goes quiet, so it votes', () => {
+    // a leads {a}, b is its learner; a appends "promote b" but b never receives it. a's
+    // configuration is now {a, b}, so a steps down without b (check-quorum) and needs b's
+    // vote, while b still believes it is a learner following a. b's lease on a must run out
+    // for good: a learner's election timer that restarted every timeout (it cannot campaign)
+    // put the lease back for most of each cycle and ignored a's campaigns (seen in the
+    // simulator, reads seed 2,071,055: no leader for 5 s after the faults stopped).
+    for (let quiet = 10; quiet < 40; quiet++) {
+      const h = new Harness(['a', 'b'], { voters: ['a'], learners: ['b'] });
+      h.elect('a');
+      const a = h.node('a');
+      const b = h.node('b');
+      h.tickAll(2);
+      h.cutLink('a', 'b');
+      expect(a.proposeConfChange({ type: 'promote', node: 'b' }).ok).toBe(true);
+      h.stabilize();
+      expect(b.conf().learners).toEqual(['b']);
+      for (let i = 0; i < 20 && a.role === 'leader'; i++) {
+        h.tick('a');
+        h.stabilize();
+      }
+      expect(a.role).not.toBe('leader');
+      h.heal();
+      h.tick('b', quiet);
+      expect(b.lead).toBe('a');
+      a.campaign();
+      h.stabilize();
+      expect({ quiet, role: a.role }).toEqual({ quiet, role: 'leader' });
+    }
+  });
+
   it('membership – a configuration takes effect when appended, before it commits', () => {
     const h = new Harness(['a', 'b', 'c'], { voters });
     h.elect('a');

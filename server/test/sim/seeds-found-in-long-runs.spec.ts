@@ -64,6 +64,12 @@ const FOUND: readonly { seed: number; profile: string; found: string }[] = [
     found:
       "learners still catching up on a lone voter's log (one entry in flight) failed the fixed liveness window",
   },
+  {
+    seed: 2_071_055,
+    profile: 'reads',
+    found:
+      "a learner that missed its own promotion restarted its election timer every timeout, so it kept the old leader's lease and ignored that leader's campaigns",
+  },
 ];
 
 describe('simulator – seeds found in long runs', () => {
