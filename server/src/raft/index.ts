@@ -25,14 +25,6 @@ export {
   type WireMessage,
 } from './multi-raft.js';
 export { Prng } from './prng.js';
-export type { ProgressState } from './progress.js';
-export {
-  initialGroupState,
-  type PersistedState,
-  type ProgressStatus,
-  type Proposed,
-  type RaftStatus,
-  Replica,
-  type ReplicaOptions,
-} from './replica.js';
+export { Replica } from './replica.js';
+export { initialGroupState, type PersistedState, type ReplicaOptions } from './replica-init.js';
 export type * from './types.js';

@@ -2,7 +2,8 @@ import type { BugSwitches } from './bugs.js';
 import type { RaftConfig } from './config.js';
 import { assert, fail, ok, type Result, raftError } from './errors.js';
 import type { Prng } from './prng.js';
-import { type PersistedState, type Proposed, type RaftStatus, Replica } from './replica.js';
+import { Replica } from './replica.js';
+import type { PersistedState } from './replica-init.js';
 import type {
   Checksum,
   ConfChange,
@@ -10,6 +11,8 @@ import type {
   Message,
   NodeId,
   PersistAck,
+  Proposed,
+  RaftStatus,
   Ready,
   ReplicaId,
 } from './types.js';

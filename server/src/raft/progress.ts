@@ -1,15 +1,5 @@
 import { assert } from './errors.js';
-
-/**
- * The leader's view of one follower (etcd's model):
- * - `probe`: the follower's position is unknown; send one append at a time and
- *   wait for the answer (or a heartbeat response) before the next;
- * - `replicate`: the follower keeps up; stream appends optimistically, bounded
- *   by the in-flight window;
- * - `snapshot`: the follower needs entries the leader no longer has; stream the
- *   snapshot in chunks and send no appends until it is installed.
- */
-export type ProgressState = 'probe' | 'replicate' | 'snapshot';
+import type { ProgressState } from './types.js';
 
 /** A ring of the last index and byte size of each unacknowledged append. */
 export class Inflights {

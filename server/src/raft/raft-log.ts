@@ -173,6 +173,25 @@ export class RaftLog {
     return this.unstable <= this.lastIndex();
   }
 
+  /**
+   * The next entries to apply, up to `limit`, at most `maxBytes` of data (at
+   * least one entry); `applied` moves past them.
+   */
+  takeToApply(limit: number, maxBytes: number): Entry[] {
+    if (this.applied >= limit) return [];
+    const out: Entry[] = [];
+    let bytes = 0;
+    for (let i = this.applied + 1; i <= limit; i++) {
+      const e = this.entry(i);
+      if (e === undefined) break;
+      bytes += e.data.length;
+      if (out.length > 0 && bytes > maxBytes) break;
+      out.push(e);
+    }
+    if (out.length > 0) this.applied = out[out.length - 1]!.index;
+    return out;
+  }
+
   /** Drops entries up to and including `index` from memory. */
   compactTo(index: number): void {
     if (index <= this.offset) return;

@@ -1,127 +1,32 @@
 import { type BugSwitches, isBugSwitches, NO_BUGS } from './bugs.js';
-import {
-  applyConfChange,
-  ConfHistory,
-  decodeConfChange,
-  EMPTY_CONF,
-  encodeConfChange,
-  isMember,
-  isVoter,
-  quorumSize,
-} from './conf.js';
+import { applyConfChange, ConfHistory, decodeConfChange, EMPTY_CONF, isVoter, quorumSize } from './conf.js';
 import type { RaftConfig } from './config.js';
 import { assert, fail, ok, type RaftError, type Result, raftError } from './errors.js';
+import { FollowerLog } from './follower-log.js';
+import { Leadership } from './leadership.js';
+import { Outbox } from './outbox.js';
 import type { Prng } from './prng.js';
-import { Progress, type ProgressState } from './progress.js';
 import { RaftLog } from './raft-log.js';
 import { ReadIndexTracker } from './read-index.js';
-import { SnapshotReceiver } from './snapshot-receiver.js';
+import { EMPTY_DATA, type ReplicaOptions } from './replica-init.js';
 import type {
-  AppendMessage,
-  AppendResponseMessage,
-  Checksum,
   ConfChange,
   ConfState,
   Entry,
-  EntryType,
   GroupId,
   HardState,
-  HeartbeatMessage,
-  HeartbeatResponseMessage,
   Message,
   PersistAck,
+  Proposed,
+  RaftStatus,
   Ready,
   ReplicaId,
   Role,
   Snapshot,
-  SnapshotChunkMessage,
-  SnapshotResponseMessage,
   SoftState,
   VoteMessage,
   VoteResponseMessage,
 } from './types.js';
-
-/** What storage returned for a group at start-up (all empty for a brand-new replica). */
-export interface PersistedState {
-  readonly hard_state: HardState | null;
-  readonly snapshot: Snapshot | null;
-  readonly entries: readonly Entry[];
-}
-
-export interface ReplicaOptions {
-  readonly id: ReplicaId;
-  readonly group: GroupId;
-  /** Already validated (`validateRaftConfig`). */
-  readonly config: RaftConfig;
-  readonly prng: Prng;
-  /** Verifies snapshots received from a leader (see `SnapshotMeta.checksum`). */
-  readonly checksum: Checksum;
-  readonly storage?: PersistedState;
-  /** The index the state machine already reflects; defaults to the snapshot index. */
-  readonly applied?: number;
-  /**
-   * For a replica recreated on a node that hosted the group before: start above
-   * the term the old replica reached, so it can never vote twice in a term.
-   */
-  readonly min_term?: number;
-  /** `external`: the multi-group layer sends heartbeats for all groups at once. */
-  readonly heartbeat?: 'own' | 'external';
-  /** Test-only fault switches; see `bugs.ts`. */
-  readonly bugs?: BugSwitches;
-}
-
-export interface ProgressStatus {
-  readonly match: number;
-  readonly next: number;
-  readonly state: ProgressState;
-  readonly recent_active: boolean;
-}
-
-export interface RaftStatus {
-  readonly id: ReplicaId;
-  readonly group: GroupId;
-  readonly role: Role;
-  readonly term: number;
-  readonly vote: ReplicaId | null;
-  readonly lead: ReplicaId | null;
-  readonly commit: number;
-  readonly applied: number;
-  readonly stable: number;
-  readonly first_index: number;
-  readonly last_index: number;
-  readonly snapshot_index: number;
-  /** The newest configuration in the log (in force on this replica). */
-  readonly conf: ConfState;
-  /** Index of the entry that introduced `conf` (the snapshot index if none since). */
-  readonly conf_index: number;
-  readonly transferee: ReplicaId | null;
-  /** Leader only: each other member's replication progress. */
-  readonly progress: Readonly<Record<ReplicaId, ProgressStatus>> | null;
-}
-
-export interface Proposed {
-  readonly index: number;
-  readonly term: number;
-}
-
-const EMPTY_DATA = new Uint8Array(0);
-
-/**
- * The durable state a brand-new group starts from on each founding member:
- * a snapshot at index 1 holding the configuration and the state machine's
- * initial state (`checksum` is the CRC-32 of `data`; 0 for no data).
- */
-export function initialGroupState(
-  conf: ConfState,
-  initial: { readonly data: Uint8Array; readonly checksum: number } = { data: EMPTY_DATA, checksum: 0 },
-): PersistedState {
-  assert(conf.voters.length > 0, 'a group needs at least one voter');
-  return {
-    hard_state: { term: 1, vote: null, commit: 1 },
-    snapshot: { meta: { index: 1, term: 1, conf, checksum: initial.checksum }, data: initial.data },
-    entries: [],
-  };
-}
 
 /**
  * One replica of one Raft group, as a pure state machine. Inputs are `tick`,
@@ -148,37 +53,14 @@ export class Replica {
 
   readonly log: RaftLog;
   private readonly confs: ConfHistory;
-  private readonly progress = new Map<ReplicaId, Progress>();
   private readonly votes = new Map<ReplicaId, boolean>();
-  private leadTransferee: ReplicaId | null = null;
-  /**
-   * Leader: members removed during this term. Their replica may be destroyed and
-   * recreated under the same node name; messages its old incarnation sent at this
-   * term may still be in flight and must not count for the new one. A recreated
-   * replica starts above this term (`min_term`), so it is heard once a later term begins.
-   */
-  private readonly removedThisTerm = new Set<ReplicaId>();
-  /** Leader: index of the empty entry appended on election; reads and conf changes wait for its commit. */
-  private termStartIndex = 0;
-  private uncommittedBytes = 0;
   private readonly reads: ReadIndexTracker;
-  private readonly incoming: SnapshotReceiver;
+  private readonly followerLog: FollowerLog;
 
-  /** Messages ready to send, and messages waiting for a write to become durable. */
-  private msgs: Message[] = [];
-  private held: { seq: number; msg: Message }[] = [];
-  /** Leader work deferred to the next `ready()` so proposals and reads of one turn share messages. */
-  private appendsPending = false;
-  private commitPending = false;
+  private readonly outbox: Outbox;
+  /** While this replica leads. */
+  private leadership: Leadership | null = null;
 
-  /** Durability: the log prefix up to `stable` and the hard state at `durableTerm` are on disk. */
-  private stable: number;
-  private durableTerm: number;
-  private nextSeq = 1;
-  private lastEmittedSeq = 0;
-  private lastAckedSeq = 0;
-  /** Writes in flight that cut the log at `from`: acknowledgements of older writes cannot vouch past it. */
-  private barriers: { seq: number; from: number }[] = [];
   private emittedHard: HardState;
   private pendingSnapshotWrite: Ready['snapshot'] = null;
   private emittedSoft: SoftState;
@@ -197,7 +79,6 @@ export class Replica {
     assert(isBugSwitches(this.bugs), 'bugs must come from bugsForTesting');
     this.ownHeartbeat = (options.heartbeat ?? 'own') === 'own';
     this.reads = new ReadIndexTracker(this.cfg.max_read_index_queue);
-    this.incoming = new SnapshotReceiver(this.cfg.max_snapshot_bytes, options.checksum);
 
     const stored = options.storage ?? { hard_state: null, snapshot: null, entries: [] };
     const snapshot = stored.snapshot ?? {
@@ -207,13 +88,30 @@ export class Replica {
     const hard = stored.hard_state ?? { term: 0, vote: null, commit: 0 };
     const applied = options.applied ?? snapshot.meta.index;
     this.log = new RaftLog(snapshot, stored.entries, hard.commit, applied);
+    this.outbox = new Outbox({
+      stable: this.log.lastIndex(),
+      durableTerm: hard.term,
+      maxHeld: this.cfg.max_held_msgs,
+      bugs: this.bugs,
+      writePending: () => this.pendingWrite(),
+    });
+    this.followerLog = new FollowerLog({
+      id: this.id,
+      group: this.group,
+      log: this.log,
+      bugs: this.bugs,
+      maxSnapshotBytes: this.cfg.max_snapshot_bytes,
+      checksum: options.checksum,
+      term: () => this.term,
+      outbox: this.outbox,
+      appendToLog: (entries) => this.appendToLog(entries),
+      install: (snap) => this.restore(snap),
+    });
     this.confs = new ConfHistory(snapshot.meta.conf, this.log.offset);
     for (const e of this.log.entries) this.trackConfEntry(e);
 
     this.term = hard.term;
     this.vote = hard.vote;
-    this.durableTerm = hard.term;
-    this.stable = this.log.lastIndex();
     this.emittedHard = { term: hard.term, vote: hard.vote, commit: this.log.committed };
     if (options.min_term !== undefined && options.min_term > this.term) {
       // Not durable yet: the first ready() persists it, and nothing is sent at this term before that.
@@ -234,7 +132,7 @@ export class Replica {
 
   /** Multi-group layer only (external heartbeats): send this group's heartbeats now. */
   heartbeat(): void {
-    if (this.role === 'leader') this.broadcastHeartbeat(0);
+    this.leadership?.followers.broadcastHeartbeat(0);
   }
 
   /** Starts an election now (tests and single-node start-up); pre-vote still applies. */
@@ -247,7 +145,7 @@ export class Replica {
     assert(m.to === this.id, `message for ${m.to} stepped into ${this.id}`);
     if (m.from === this.id) return;
     if (m.type === 'read_index') {
-      this.stepReadIndex(m.from, m.ctx);
+      if (this.leadership && !this.reads.full()) this.leadership.read(m.ctx, m.from);
       return;
     }
     if (m.type === 'read_index_resp') {
@@ -293,7 +191,7 @@ export class Replica {
 
     switch (this.role) {
       case 'leader':
-        this.stepLeader(m);
+        this.leadership!.step(m);
         return;
       case 'pre_candidate':
       case 'candidate':
@@ -308,7 +206,7 @@ export class Replica {
   propose(data: Uint8Array): Result<Proposed> {
     const refused = this.refuseProposal(data.length, data.length);
     if (refused) return fail(refused);
-    const e = this.appendAsLeader('normal', data);
+    const e = this.leadership!.append('normal', data);
     return ok({ index: e.index, term: e.term });
   }
 
@@ -324,7 +222,7 @@ export class Replica {
     if (refused) return fail(refused);
     const out: Proposed[] = [];
     for (const d of items) {
-      const e = this.appendAsLeader('normal', d);
+      const e = this.leadership!.append('normal', d);
       out.push({ index: e.index, term: e.term });
     }
     return ok(out);
@@ -333,28 +231,7 @@ export class Replica {
   proposeConfChange(change: ConfChange): Result<Proposed> {
     const refused = this.refuseProposal(0, 0);
     if (refused) return fail(refused);
-    if (this.log.committed < this.termStartIndex) {
-      // Single-server changes are only safe once the leader has committed in its term (Ongaro's fix).
-      return fail(
-        raftError('not_committed_in_term', 'the leader has not yet committed an entry of its term'),
-      );
-    }
-    if (this.confs.currentIndex() > this.log.committed && !this.bugs.concurrent_conf_changes) {
-      return fail(raftError('conf_change_pending', 'a membership change is not yet committed'));
-    }
-    const next = applyConfChange(this.confs.current(), change);
-    if (typeof next === 'string') return fail(raftError('invalid_conf_change', next));
-    if (change.type === 'promote') {
-      const pr = this.progress.get(change.node);
-      // match > 0 also proves the learner was initialized: an empty replica must never become a voter.
-      if (!pr || pr.match === 0 || pr.match + this.cfg.max_promote_lag_entries < this.log.committed) {
-        return fail(
-          raftError('learner_behind', `${change.node} has not caught up (match ${pr?.match ?? 0})`),
-        );
-      }
-    }
-    const e = this.appendAsLeader('conf_change', encodeConfChange(change));
-    return ok({ index: e.index, term: e.term });
+    return this.leadership!.proposeConfChange(change);
   }
 
   /**
@@ -365,8 +242,8 @@ export class Replica {
    */
   readIndex(ctx: string): Result<void> {
     if (this.reads.full()) return fail(raftError('read_index_queue_full', 'too many pending reads'));
-    if (this.role === 'leader') {
-      this.leaderRead(ctx, this.id);
+    if (this.leadership) {
+      this.leadership.read(ctx, this.id);
       return ok(undefined);
     }
     if (this.lead === null) return fail(raftError('not_leader', 'no leader known', null));
@@ -375,17 +252,14 @@ export class Replica {
   }
 
   transferLeader(to: ReplicaId): Result<void> {
-    if (this.role !== 'leader') return fail(raftError('not_leader', 'only the leader transfers', this.lead));
+    if (!this.leadership) return fail(raftError('not_leader', 'only the leader transfers', this.lead));
     if (to === this.id) return ok(undefined);
     if (!isVoter(this.confs.current(), to))
       return fail(raftError('invalid_transfer', `${to} is not a voter`));
-    if (this.leadTransferee === to) return ok(undefined);
-    this.leadTransferee = to;
+    if (this.leadership.transferee === to) return ok(undefined);
     // The transfer is abandoned when the next election timeout passes.
     this.electionElapsed = 0;
-    const pr = this.progress.get(to)!;
-    if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
-    else this.maybeSendAppend(to, pr, true);
+    this.leadership.transfer(to);
     return ok(undefined);
   }
 
@@ -418,33 +292,9 @@ export class Replica {
    */
   persisted(ack: PersistAck): void {
     assert(ack.group === this.group, 'acknowledgement for another group');
-    assert(
-      ack.seq > this.lastAckedSeq && ack.seq <= this.lastEmittedSeq,
-      `acknowledgement ${ack.seq} out of order`,
-    );
-    this.lastAckedSeq = ack.seq;
-    assert(ack.term >= this.durableTerm, 'durable term never decreases');
-    this.durableTerm = ack.term;
-
-    // The write made the log durable up to (log_index, log_term), unless a later
-    // write already in flight cuts below it: then only the prefix before the cut counts.
-    while (this.barriers.length > 0 && this.barriers[0]!.seq <= ack.seq) this.barriers.shift();
-    let limit = Math.min(ack.log_index, this.log.lastIndex());
-    if (this.bugs.ack_matched_by_index) {
-      this.stable = Math.max(this.stable, limit);
-    } else {
-      for (const b of this.barriers) limit = Math.min(limit, b.from - 1);
-      if (limit > this.stable) {
-        if (limit < ack.log_index || limit <= this.log.offset || this.log.matchTerm(limit, ack.log_term)) {
-          this.stable = limit;
-        }
-      }
-    }
-
-    while (this.held.length > 0 && this.held[0]!.seq <= ack.seq) this.msgs.push(this.held.shift()!.msg);
-
-    if (this.role === 'leader') {
-      this.maybeCommit();
+    this.outbox.acknowledge(ack, this.log);
+    if (this.leadership) {
+      this.leadership.maybeCommit();
     } else if (
       this.role === 'candidate' &&
       ack.term === this.term &&
@@ -461,20 +311,16 @@ export class Replica {
   // Outputs
 
   hasReady(): boolean {
-    if (this.msgs.length > 0 || this.pendingSnapshotWrite !== null || this.log.hasUnstable()) return true;
-    if (
-      this.role === 'leader' &&
-      (this.appendsPending || this.commitPending || this.reads.hasUnsentRound())
-    ) {
+    if (this.outbox.hasMessages() || this.pendingSnapshotWrite !== null || this.log.hasUnstable())
       return true;
-    }
+    if (this.leadership?.hasWork()) return true;
     if (this.hardStateChanged() || this.softStateChanged()) return true;
     const limit = this.applyLimit();
     return this.log.applied < limit || this.reads.hasAppliedBy(this.log.applied);
   }
 
   ready(): Ready {
-    this.flush();
+    this.leadership?.flush();
 
     const snapshot = this.pendingSnapshotWrite;
     this.pendingSnapshotWrite = null;
@@ -483,29 +329,23 @@ export class Replica {
     const hardChanged = this.hardStateChanged();
     let ack: PersistAck | null = null;
     if (snapshot !== null || entries.length > 0 || hardChanged) {
-      const seq = this.nextSeq++;
-      this.lastEmittedSeq = seq;
       this.emittedHard = hard;
       ack = {
         group: this.group,
-        seq,
+        seq: this.outbox.issueWrite(),
         term: hard.term,
         vote: hard.vote,
         log_index: this.log.lastIndex(),
         log_term: this.log.lastTerm(),
       };
-    } else if (this.held.length > 0) {
-      // Nothing new to write: whatever waited for "the next write" only needs the writes already issued.
-      for (const h of this.held) if (h.seq > this.lastEmittedSeq) h.seq = this.lastEmittedSeq;
-      while (this.held.length > 0 && this.held[0]!.seq <= this.lastAckedSeq)
-        this.msgs.push(this.held.shift()!.msg);
+    } else {
+      this.outbox.noWrite();
     }
 
-    const committed = this.takeCommitted();
+    const committed = this.log.takeToApply(this.applyLimit(), this.cfg.max_apply_bytes);
     const soft = this.softStateChanged() ? this.softState() : null;
     if (soft) this.emittedSoft = soft;
-    const messages = this.msgs;
-    this.msgs = [];
+    const messages = this.outbox.take();
     return {
       group: this.group,
       soft_state: soft,
@@ -520,13 +360,6 @@ export class Replica {
   }
 
   status(): RaftStatus {
-    let progress: Record<ReplicaId, ProgressStatus> | null = null;
-    if (this.role === 'leader') {
-      progress = {};
-      for (const [id, pr] of this.progress) {
-        progress[id] = { match: pr.match, next: pr.next, state: pr.state, recent_active: pr.recentActive };
-      }
-    }
     return {
       id: this.id,
       group: this.group,
@@ -536,14 +369,14 @@ export class Replica {
       lead: this.lead,
       commit: this.log.committed,
       applied: this.log.applied,
-      stable: this.stable,
+      stable: this.outbox.stable,
       first_index: this.log.firstIndex(),
       last_index: this.log.lastIndex(),
       snapshot_index: this.log.snapshot.meta.index,
       conf: this.confs.current(),
       conf_index: this.confs.currentIndex(),
-      transferee: this.leadTransferee,
-      progress,
+      transferee: this.leadership?.transferee ?? null,
+      progress: this.leadership?.followers.status() ?? null,
     };
   }
 
@@ -607,16 +440,20 @@ export class Replica {
     this.role = 'leader';
     this.lead = this.id;
     this.resetRoleState();
-    const next = this.log.lastIndex() + 1;
-    // Peers start inactive (as in etcd): check-quorum deposes a leader that hears
-    // from no quorum within its first election timeout, not its second.
-    for (const id of this.members()) {
-      if (id !== this.id) this.progress.set(id, this.newProgress(next, false));
-    }
-    // An entry of the new term: committing it commits everything before it (and enables reads
-    // and membership changes).
-    const e = this.appendAsLeader('normal', EMPTY_DATA);
-    this.termStartIndex = e.index;
+    this.leadership = new Leadership({
+      id: this.id,
+      group: this.group,
+      term: this.term,
+      cfg: this.cfg,
+      bugs: this.bugs,
+      log: this.log,
+      confs: this.confs,
+      reads: this.reads,
+      outbox: this.outbox,
+      appendToLog: (entries) => this.appendToLog(entries),
+      stepDown: () => this.becomeFollower(this.term, null),
+    });
+    this.leadership.start();
   }
 
   private resetRoleState(): void {
@@ -624,13 +461,7 @@ export class Replica {
     this.heartbeatElapsed = 0;
     this.randomizedElectionTicks = this.randomElectionTicks();
     this.votes.clear();
-    this.progress.clear();
-    this.removedThisTerm.clear();
-    this.leadTransferee = null;
-    this.termStartIndex = 0;
-    this.uncommittedBytes = 0;
-    this.appendsPending = false;
-    this.commitPending = false;
+    this.leadership = null;
     this.reads.resetLeader();
   }
 
@@ -677,27 +508,16 @@ export class Replica {
     this.electionElapsed++;
     if (this.electionElapsed >= this.cfg.election_ticks) {
       this.electionElapsed = 0;
-      if (this.cfg.check_quorum) {
-        if (!this.quorumActive()) {
-          this.becomeFollower(this.term, null);
-          return;
-        }
-        for (const pr of this.progress.values()) pr.recentActive = false;
+      if (!this.leadership!.endPeriod()) {
+        // Check-quorum: no quorum heard from in a whole election timeout.
+        this.becomeFollower(this.term, null);
+        return;
       }
-      // A transfer that did not finish within an election timeout is abandoned.
-      this.leadTransferee = null;
     }
     if (this.ownHeartbeat && this.heartbeatElapsed >= this.cfg.heartbeat_ticks) {
       this.heartbeatElapsed = 0;
-      this.broadcastHeartbeat(0);
+      this.leadership!.followers.broadcastHeartbeat(0);
     }
-  }
-
-  private quorumActive(): boolean {
-    const voters = this.confs.current().voters;
-    let active = 0;
-    for (const v of voters) if (v === this.id || this.progress.get(v)?.recentActive) active++;
-    return active >= quorumSize(voters.length);
   }
 
   // ---------------------------------------------------------------------------
@@ -808,17 +628,17 @@ export class Replica {
       case 'app':
         this.electionElapsed = 0;
         this.lead = m.from;
-        this.handleAppend(m);
+        this.followerLog.append(m);
         return;
       case 'heartbeat':
         this.electionElapsed = 0;
         this.lead = m.from;
-        this.handleHeartbeat(m);
+        this.followerLog.heartbeat(m);
         return;
       case 'snap':
         this.electionElapsed = 0;
         this.lead = m.from;
-        this.handleSnapshotChunk(m);
+        this.followerLog.snapshotChunk(m);
         return;
       case 'timeout_now':
         this.hup(true);
@@ -826,118 +646,6 @@ export class Replica {
       default:
         return;
     }
-  }
-
-  private handleAppend(m: AppendMessage): void {
-    const log = this.log;
-    // (Bug switch: trust the leader's commit index up to our own last entry, before the append proved
-    // anything about the entries there.)
-    if (this.bugs.follower_commit_past_new) log.commitTo(Math.min(m.commit, log.lastIndex()));
-    if (m.log_index < log.committed) {
-      // Everything up to our commit matches the leader's log; let it skip ahead.
-      this.sendAppendResponse(m.from, log.committed, log.term(log.committed)!, false, 0, 0);
-      return;
-    }
-    if (log.matchTerm(m.log_index, m.log_term)) {
-      const lastNew = m.log_index + m.entries.length;
-      const conflict = log.findConflict(m.entries);
-      if (conflict > 0) {
-        assert(conflict > log.committed, `conflict at ${conflict} within committed log (${log.committed})`);
-        this.appendToLog(m.entries.slice(conflict - m.log_index - 1));
-      }
-      // Only the entries this append proved shared may commit: later ones may still be an old leader's.
-      log.commitTo(Math.min(m.commit, lastNew));
-      this.sendAppendResponse(m.from, lastNew, log.term(lastNew)!, false, 0, 0);
-      return;
-    }
-    let hintIndex: number;
-    let hintTerm: number;
-    if (m.log_index > log.lastIndex()) {
-      hintIndex = log.lastIndex() + 1;
-      hintTerm = 0;
-    } else {
-      hintTerm = log.term(m.log_index)!;
-      hintIndex = log.firstIndexOfTermAt(m.log_index, log.committed + 1);
-    }
-    this.sendAppendResponse(m.from, m.log_index, 0, true, hintIndex, hintTerm);
-  }
-
-  private sendAppendResponse(
-    to: ReplicaId,
-    index: number,
-    logTerm: number,
-    reject: boolean,
-    hintIndex: number,
-    hintTerm: number,
-  ): void {
-    const r: AppendResponseMessage = {
-      type: 'app_resp',
-      group: this.group,
-      from: this.id,
-      to,
-      term: this.term,
-      index,
-      log_term: logTerm,
-      reject,
-      hint_index: hintIndex,
-      hint_term: hintTerm,
-    };
-    this.send(r);
-  }
-
-  private handleHeartbeat(m: HeartbeatMessage): void {
-    // The leader sends min(match, commit), so this never commits past what we hold.
-    this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    const r: HeartbeatResponseMessage = {
-      type: 'heartbeat_resp',
-      group: this.group,
-      from: this.id,
-      to: m.from,
-      term: this.term,
-      ctx: m.ctx,
-    };
-    this.send(r);
-  }
-
-  private handleSnapshotChunk(m: SnapshotChunkMessage): void {
-    const log = this.log;
-    if (m.meta.index <= log.committed) {
-      // Older than what we already have committed: nothing to install.
-      this.incoming.reset();
-      this.sendAppendResponse(m.from, log.committed, log.term(log.committed)!, false, 0, 0);
-      return;
-    }
-    const outcome = this.incoming.receive(m);
-    switch (outcome.kind) {
-      case 'ignore':
-        return;
-      case 'progress':
-        this.sendSnapshotResponse(m, outcome.offset, false);
-        return;
-      case 'reject':
-        this.sendSnapshotResponse(m, outcome.offset, true);
-        return;
-      case 'complete':
-        this.restore(outcome.snapshot);
-        // Held until the snapshot is durable (see send()).
-        this.sendAppendResponse(m.from, m.meta.index, m.meta.term, false, 0, 0);
-        return;
-    }
-  }
-
-  private sendSnapshotResponse(m: SnapshotChunkMessage, offset: number, reject: boolean): void {
-    const r: SnapshotResponseMessage = {
-      type: 'snap_resp',
-      group: this.group,
-      from: this.id,
-      to: m.from,
-      term: this.term,
-      index: m.meta.index,
-      snap_term: m.meta.term,
-      offset,
-      reject,
-    };
-    this.send(r);
   }
 
   private restore(snapshot: Snapshot): void {
@@ -950,154 +658,16 @@ export class Replica {
     }
     this.log.restore(snapshot);
     this.confs.reset(conf, index);
-    this.stable = Math.min(this.stable, index);
-    this.addBarrier(index + 1);
+    this.outbox.cut(index + 1);
     this.pendingSnapshotWrite = { snapshot, mode: 'install' };
   }
 
   // ---------------------------------------------------------------------------
-  // Leader
-
-  private stepLeader(m: Message): void {
-    const pr = this.progress.get(m.from);
-    if (!pr || this.removedThisTerm.has(m.from)) return;
-    pr.recentActive = true;
-    switch (m.type) {
-      case 'app_resp':
-        this.handleAppendResponse(m, pr);
-        return;
-      case 'heartbeat_resp':
-        this.handleHeartbeatResponse(m, pr);
-        return;
-      case 'snap_resp':
-        this.handleSnapshotResponse(m, pr);
-        return;
-      default:
-        return;
-    }
-  }
-
-  private handleAppendResponse(m: AppendResponseMessage, pr: Progress): void {
-    const log = this.log;
-    if (m.reject) {
-      let hint: number;
-      if (m.hint_term === 0) {
-        hint = m.hint_index;
-      } else {
-        // Skip the follower's whole run of the conflicting term unless we hold that term too.
-        const i = log.lastIndexWithTermAtMost(m.index, m.hint_term);
-        hint = log.term(i) === m.hint_term ? i + 1 : m.hint_index;
-      }
-      if (pr.maybeDecrTo(m.index, hint)) {
-        if (pr.state === 'replicate') pr.becomeProbe();
-        this.maybeSendAppend(m.from, pr, true);
-      }
-      return;
-    }
-    // Match by (term, index): an acknowledgement for a different entry at this index says nothing.
-    if (m.index > log.offset && !log.matchTerm(m.index, m.log_term) && !this.bugs.ack_matched_by_index)
-      return;
-    const wasPaused = pr.paused();
-    if (!pr.maybeUpdate(m.index)) return;
-    if (pr.state === 'probe') pr.becomeReplicate();
-    else if (pr.state === 'snapshot' && pr.match >= pr.snapshotIndex) pr.becomeProbe();
-    else if (pr.state === 'replicate') pr.inflights.freeLE(m.index);
-    this.maybeCommit();
-    if (wasPaused || pr.next <= log.lastIndex()) {
-      for (let i = 0; i <= this.cfg.max_inflight_msgs && this.maybeSendAppend(m.from, pr, false); i++);
-    }
-    if (m.from === this.leadTransferee && pr.match === log.lastIndex()) this.sendTimeoutNow(m.from);
-  }
-
-  private handleHeartbeatResponse(m: HeartbeatResponseMessage, pr: Progress): void {
-    pr.probeSent = false;
-    const last = this.log.lastIndex();
-    if (pr.state === 'replicate' && pr.match < last && pr.inflights.count > 0) {
-      // Appends in flight but no progress for a while: they were probably lost; probe again.
-      if (++pr.stalledHeartbeats >= 3) pr.becomeProbe();
-    } else if (pr.state === 'snapshot') {
-      if (++pr.stalledHeartbeats >= 3) {
-        pr.stalledHeartbeats = 0;
-        pr.snapshotSent = pr.snapshotAcked;
-        pr.snapshotDoneSent = false;
-        this.sendSnapshotChunks(m.from, pr);
-      }
-    }
-    if (pr.match < last) this.maybeSendAppend(m.from, pr, true);
-    if (m.ctx > 0) {
-      for (const r of this.reads.ack(m.from, m.ctx, this.id, this.confs.current().voters)) {
-        this.deliverRead(r.ctx, r.from, r.index);
-      }
-    }
-  }
-
-  private handleSnapshotResponse(m: SnapshotResponseMessage, pr: Progress): void {
-    if (pr.state !== 'snapshot' || m.index !== pr.snapshotIndex || m.snap_term !== pr.snapshotTerm) return;
-    if (m.reject) {
-      // The follower holds `offset` bytes (0 if it restarted): resume from there, once per gap.
-      if (m.offset === pr.snapshotRewind) return;
-      pr.snapshotRewind = m.offset;
-      pr.snapshotAcked = m.offset;
-      pr.snapshotSent = m.offset;
-      pr.snapshotDoneSent = false;
-    } else {
-      if (m.offset <= pr.snapshotAcked) return;
-      pr.snapshotAcked = m.offset;
-      pr.snapshotRewind = -1;
-      pr.stalledHeartbeats = 0;
-      if (pr.snapshotSent < pr.snapshotAcked) pr.snapshotSent = pr.snapshotAcked;
-    }
-    this.sendSnapshotChunks(m.from, pr);
-  }
-
-  private newProgress(next: number, recentActive: boolean): Progress {
-    return new Progress(next, this.cfg.max_inflight_msgs, this.cfg.max_inflight_bytes, recentActive);
-  }
-
-  private members(): ReplicaId[] {
-    const c = this.confs.current();
-    return [...c.voters, ...c.learners];
-  }
-
-  /** Keeps one progress per other member after a configuration change. */
-  private syncProgress(): void {
-    if (this.role !== 'leader') return;
-    const conf = this.confs.current();
-    for (const id of [...this.progress.keys()]) {
-      if (isMember(conf, id)) continue;
-      this.progress.delete(id);
-      this.removedThisTerm.add(id);
-    }
-    // A member added now counts as active, or check-quorum could depose us before it ever answered.
-    for (const id of this.members()) {
-      if (id !== this.id && !this.progress.has(id))
-        this.progress.set(id, this.newProgress(this.log.lastIndex(), true));
-    }
-    if (this.leadTransferee !== null && !isVoter(conf, this.leadTransferee)) this.leadTransferee = null;
-    // A smaller quorum may already confirm pending reads or commit entries.
-    for (const r of this.reads.confirmed(this.id, conf.voters)) this.deliverRead(r.ctx, r.from, r.index);
-  }
+  // Log
 
   private refuseProposal(bytes: number, largestEntry: number): RaftError | null {
-    if (this.role !== 'leader') return raftError('not_leader', 'not the leader', this.lead);
-    if (this.leadTransferee !== null)
-      return raftError('transferring', 'leadership transfer in progress', this.lead);
-    if (largestEntry > this.cfg.max_entry_bytes)
-      return raftError('entry_too_large', 'entry exceeds max_entry_bytes');
-    // One batch larger than the whole budget is still accepted when nothing else is outstanding.
-    if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.cfg.max_uncommitted_bytes) {
-      return raftError('uncommitted_limit', 'too many uncommitted bytes; followers are behind');
-    }
-    return null;
-  }
-
-  private appendAsLeader(type: EntryType, data: Uint8Array): Entry {
-    const e: Entry = { index: this.log.lastIndex() + 1, term: this.term, type, data };
-    this.appendToLog([e]);
-    this.uncommittedBytes += data.length;
-    this.appendsPending = true;
-    if (this.bugs.ack_before_durable) this.maybeCommit();
-    return e;
+    if (!this.leadership) return raftError('not_leader', 'not the leader', this.lead);
+    return this.leadership.refuse(bytes, largestEntry);
   }
 
   /** Appends to the log, keeping the configuration history and durability barriers in step. */
@@ -1105,8 +675,7 @@ export class Replica {
     const cut = this.log.append(entries);
     if (cut > 0) {
       this.confs.truncateFrom(cut);
-      this.stable = Math.min(this.stable, cut - 1);
-      this.addBarrier(cut);
+      this.outbox.cut(cut);
     }
     for (const e of entries) this.trackConfEntry(e);
   }
@@ -1116,242 +685,15 @@ export class Replica {
     const next = applyConfChange(this.confs.current(), decodeConfChange(e.data));
     assert(typeof next !== 'string', `conf change at ${e.index} does not apply: ${String(next)}`);
     this.confs.push(e.index, next);
-    this.syncProgress();
-  }
-
-  private addBarrier(from: number): void {
-    const last = this.barriers[this.barriers.length - 1];
-    if (last && last.seq === this.nextSeq) last.from = Math.min(last.from, from);
-    else this.barriers.push({ seq: this.nextSeq, from });
-  }
-
-  private selfMatch(): number {
-    return this.bugs.ack_before_durable ? this.log.lastIndex() : this.stable;
-  }
-
-  private maybeCommit(): void {
-    const voters = this.confs.current().voters;
-    if (voters.length === 0) return;
-    const matches: number[] = [];
-    for (const v of voters)
-      matches.push(v === this.id ? this.selfMatch() : (this.progress.get(v)?.match ?? 0));
-    matches.sort((a, b) => b - a);
-    const index = this.bugs.commit_without_quorum
-      ? this.selfMatch()
-      : matches[quorumSize(voters.length) - 1]!;
-    if (index <= this.log.committed) return;
-    // Only entries of the current term commit by counting replicas (Raft paper, Figure 8).
-    if (!this.bugs.commit_old_term && this.log.term(index) !== this.term) return;
-    const before = this.log.committed;
-    this.log.commitTo(index);
-    this.onLeaderCommit(before);
-  }
-
-  private onLeaderCommit(before: number): void {
-    const log = this.log;
-    for (let i = Math.max(before + 1, this.termStartIndex); i <= log.committed; i++) {
-      this.uncommittedBytes -= log.entry(i)?.data.length ?? 0;
-    }
-    if (this.uncommittedBytes < 0) this.uncommittedBytes = 0;
-    this.commitPending = true;
-    if (before < this.termStartIndex && log.committed >= this.termStartIndex) {
-      for (const r of this.reads.takeDeferred()) this.leaderRead(r.ctx, r.from);
-    }
-    const conf = this.confs.current();
-    if (!isVoter(conf, this.id) && log.committed >= this.confs.currentIndex()) {
-      // Our removal is committed: hand leadership to the most up-to-date voter and step down.
-      let best: ReplicaId | null = null;
-      let bestMatch = -1;
-      for (const v of conf.voters) {
-        const m = this.progress.get(v)?.match ?? 0;
-        if (m > bestMatch) {
-          best = v;
-          bestMatch = m;
-        }
-      }
-      if (best !== null && bestMatch === log.lastIndex()) this.sendTimeoutNow(best);
-      this.becomeFollower(this.term, null);
-    }
-  }
-
-  /** Sends entries (or a snapshot) to one follower if its flow control allows. Returns whether it sent. */
-  private maybeSendAppend(to: ReplicaId, pr: Progress, sendIfEmpty: boolean): boolean {
-    if (pr.paused()) return false;
-    const log = this.log;
-    const prevIndex = pr.next - 1;
-    const prevTerm = log.term(prevIndex);
-    if (prevTerm === undefined) {
-      // The entries it needs were compacted away.
-      pr.becomeSnapshot(log.snapshot.meta.index, log.snapshot.meta.term);
-      this.sendSnapshotChunks(to, pr);
-      return true;
-    }
-    const entries =
-      pr.next <= log.lastIndex()
-        ? log.slice(pr.next, log.lastIndex(), this.cfg.max_append_bytes, this.cfg.max_append_entries)
-        : [];
-    if (entries.length === 0 && !sendIfEmpty) return false;
-    const m: AppendMessage = {
-      type: 'app',
-      group: this.group,
-      from: this.id,
-      to,
-      term: this.term,
-      log_index: prevIndex,
-      log_term: prevTerm,
-      entries,
-      commit: log.committed,
-    };
-    this.send(m);
-    if (entries.length > 0 && pr.state === 'replicate') {
-      let bytes = 0;
-      for (const e of entries) bytes += e.data.length;
-      const last = entries[entries.length - 1]!.index;
-      pr.next = last + 1;
-      pr.inflights.add(last, bytes);
-    } else if (pr.state === 'probe') {
-      pr.probeSent = true;
-    }
-    return true;
-  }
-
-  private sendSnapshotChunks(to: ReplicaId, pr: Progress): void {
-    const snap = this.log.snapshot;
-    if (snap.meta.index !== pr.snapshotIndex || snap.meta.term !== pr.snapshotTerm) {
-      // We compacted again since the transfer began: send the newer snapshot instead.
-      pr.becomeSnapshot(snap.meta.index, snap.meta.term);
-    }
-    const total = snap.data.length;
-    const chunk = this.cfg.snapshot_chunk_bytes;
-    const window = Math.max(
-      1,
-      Math.min(this.cfg.max_inflight_msgs, Math.floor(this.cfg.max_inflight_bytes / chunk)),
-    );
-    for (let n = 0; n < window; n++) {
-      if (pr.snapshotDoneSent || pr.snapshotSent - pr.snapshotAcked >= window * chunk) break;
-      const offset = pr.snapshotSent;
-      const end = Math.min(total, offset + chunk);
-      const m: SnapshotChunkMessage = {
-        type: 'snap',
-        group: this.group,
-        from: this.id,
-        to,
-        term: this.term,
-        meta: snap.meta,
-        offset,
-        total_bytes: total,
-        data: snap.data.subarray(offset, end),
-        done: end === total,
-      };
-      this.send(m);
-      pr.snapshotSent = end;
-      if (end === total) pr.snapshotDoneSent = true;
-    }
-  }
-
-  private broadcastHeartbeat(ctx: number): void {
-    for (const [to, pr] of this.progress) {
-      const m: HeartbeatMessage = {
-        type: 'heartbeat',
-        group: this.group,
-        from: this.id,
-        to,
-        term: this.term,
-        // A follower's log may differ past `match`: a larger commit could commit an old leader's entries there.
-        commit: this.bugs.heartbeat_full_commit ? this.log.committed : Math.min(pr.match, this.log.committed),
-        ctx,
-      };
-      this.send(m);
-    }
-  }
-
-  private sendTimeoutNow(to: ReplicaId): void {
-    this.send({ type: 'timeout_now', group: this.group, from: this.id, to, term: this.term });
-  }
-
-  private stepReadIndex(from: ReplicaId, ctx: string): void {
-    if (this.role !== 'leader' || this.reads.full()) return;
-    this.leaderRead(ctx, from);
-  }
-
-  private leaderRead(ctx: string, from: ReplicaId): void {
-    if (this.log.committed < this.termStartIndex && !this.bugs.read_before_term_commit) {
-      // Our commit index may lag the previous leader's until an entry of this term commits.
-      this.reads.defer(ctx, from);
-      return;
-    }
-    const voters = this.confs.current().voters;
-    if ((voters.length === 1 && voters[0] === this.id) || this.bugs.read_without_quorum) {
-      this.deliverRead(ctx, from, this.log.committed);
-      return;
-    }
-    this.reads.addConfirm(ctx, from, this.log.committed);
-  }
-
-  private deliverRead(ctx: string, from: ReplicaId, index: number): void {
-    if (from === this.id) {
-      this.reads.waitApply({ ctx, index });
-    } else {
-      this.send({ type: 'read_index_resp', group: this.group, from: this.id, to: from, term: 0, ctx, index });
-    }
-  }
-
-  /** Sends what this turn accumulated: one append per follower, one heartbeat round for reads. */
-  private flush(): void {
-    if (this.role !== 'leader') return;
-    const round = this.reads.roundToSend();
-    if (round > 0) this.broadcastHeartbeat(round);
-    if (this.appendsPending || this.commitPending) {
-      const sendIfEmpty = this.commitPending;
-      this.appendsPending = false;
-      this.commitPending = false;
-      for (const [to, pr] of this.progress) this.maybeSendAppend(to, pr, sendIfEmpty);
-    }
+    this.leadership?.syncProgress();
   }
 
   // ---------------------------------------------------------------------------
   // Durability
 
-  /**
-   * Sends now, or holds until every write issued so far is durable when the
-   * message promises something about durable state: a granted vote, an append
-   * acknowledgement, or any message at a term not yet on disk.
-   */
+  /** Through the outbox: a message that promises something durable waits for the write (see `Outbox`). */
   private send(m: Message): void {
-    if (!this.needsDurability(m)) {
-      this.msgs.push(m);
-      return;
-    }
-    let seq: number;
-    if (this.pendingWrite()) seq = this.nextSeq;
-    else if (this.lastEmittedSeq > this.lastAckedSeq) seq = this.lastEmittedSeq;
-    else {
-      this.msgs.push(m);
-      return;
-    }
-    // Dropping a held message is as safe as losing it on the network.
-    if (this.held.length >= this.cfg.max_held_msgs) return;
-    this.held.push({ seq, msg: m });
-  }
-
-  private needsDurability(m: Message): boolean {
-    switch (m.type) {
-      case 'pre_vote':
-      case 'pre_vote_resp':
-      case 'read_index':
-      case 'read_index_resp':
-        return false;
-      case 'vote_resp':
-        if (this.bugs.vote_not_persisted) return false;
-        if (!m.reject) return true;
-        break;
-      case 'app_resp':
-        if (!m.reject && !this.bugs.ack_before_durable) return true;
-        break;
-      default:
-        break;
-    }
-    return m.term > this.durableTerm;
+    this.outbox.send(m);
   }
 
   private pendingWrite(): boolean {
@@ -1384,23 +726,6 @@ export class Replica {
   private applyLimit(): number {
     if (this.bugs.apply_uncommitted) return this.log.lastIndex();
     // Entries are applied only once committed and durable here, so a restart never un-applies one.
-    return Math.min(this.log.committed, this.stable);
-  }
-
-  private takeCommitted(): Entry[] {
-    const log = this.log;
-    const limit = this.applyLimit();
-    if (log.applied >= limit) return [];
-    const out: Entry[] = [];
-    let bytes = 0;
-    for (let i = log.applied + 1; i <= limit; i++) {
-      const e = log.entry(i);
-      if (e === undefined) break;
-      bytes += e.data.length;
-      if (out.length > 0 && bytes > this.cfg.max_apply_bytes) break;
-      out.push(e);
-    }
-    if (out.length > 0) log.applied = out[out.length - 1]!.index;
-    return out;
+    return Math.min(this.log.committed, this.outbox.stable);
   }
 }

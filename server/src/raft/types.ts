@@ -244,3 +244,50 @@ export interface Ready {
   readonly committed_entries: readonly Entry[];
   readonly read_states: readonly ReadState[];
 }
+
+/**
+ * The leader's view of one follower (etcd's model):
+ * - `probe`: the follower's position is unknown; send one append at a time and
+ *   wait for the answer (or a heartbeat response) before the next;
+ * - `replicate`: the follower keeps up; stream appends optimistically, bounded
+ *   by the in-flight window;
+ * - `snapshot`: the follower needs entries the leader no longer has; stream the
+ *   snapshot in chunks and send no appends until it is installed.
+ */
+export type ProgressState = 'probe' | 'replicate' | 'snapshot';
+
+export interface ProgressStatus {
+  readonly match: number;
+  readonly next: number;
+  readonly state: ProgressState;
+  readonly recent_active: boolean;
+}
+
+/** A replica's state as `status()` reports it. */
+export interface RaftStatus {
+  readonly id: ReplicaId;
+  readonly group: GroupId;
+  readonly role: Role;
+  readonly term: number;
+  readonly vote: ReplicaId | null;
+  readonly lead: ReplicaId | null;
+  readonly commit: number;
+  readonly applied: number;
+  readonly stable: number;
+  readonly first_index: number;
+  readonly last_index: number;
+  readonly snapshot_index: number;
+  /** The newest configuration in the log (in force on this replica). */
+  readonly conf: ConfState;
+  /** Index of the entry that introduced `conf` (the snapshot index if none since). */
+  readonly conf_index: number;
+  readonly transferee: ReplicaId | null;
+  /** Leader only: each other member's replication progress. */
+  readonly progress: Readonly<Record<ReplicaId, ProgressStatus>> | null;
+}
+
+/** Where a proposal landed in the leader's log. */
+export interface Proposed {
+  readonly index: number;
+  readonly term: number;
+}

@@ -2,7 +2,7 @@
 import { validateRaftConfig } from '../raft/config.js';
 import { MultiRaft, type WireMessage } from '../raft/multi-raft.js';
 import { Prng } from '../raft/prng.js';
-import { initialGroupState } from '../raft/replica.js';
+import { initialGroupState } from '../raft/replica-init.js';
 import type { PersistAck } from '../raft/types.js';
 import { crc32 } from '../util/checksum.js';
 

@@ -1,7 +1,6 @@
 import { removalProven } from '../membership/removal-evidence.js';
 import { isMember, isVoter } from '../raft/conf.js';
-import type { RaftStatus } from '../raft/replica.js';
-import type { ConfChange, ConfState, GroupId, NodeId } from '../raft/types.js';
+import type { ConfChange, ConfState, GroupId, NodeId, RaftStatus } from '../raft/types.js';
 import { nodeOfReplica, replicaId } from '../replication/replica-id.js';
 import { nodeNameOf, type SimNode, type SimProcess } from './sim-node.js';
 import type { SimWorld } from './world.js';

@@ -1,7 +1,8 @@
 import type { BugSwitches } from '../../src/raft/bugs.js';
 import { type RaftConfig, validateRaftConfig } from '../../src/raft/config.js';
 import { Prng } from '../../src/raft/prng.js';
-import { initialGroupState, type PersistedState, Replica } from '../../src/raft/replica.js';
+import { Replica } from '../../src/raft/replica.js';
+import { initialGroupState, type PersistedState } from '../../src/raft/replica-init.js';
 import type { Entry, Message, NodeId, ReadState, Ready } from '../../src/raft/types.js';
 import { crc32 } from '../../src/util/checksum.js';
 import { ModelStorage } from './model-storage.js';

@@ -47,7 +47,7 @@ describe('membership changes', () => {
     expect(a.conf().voters).toEqual(['a', 'b', 'c', 'd']);
   });
 
-  it('membership – a learner that missed its own promotion stays out of the old leader\'s lease once it goes quiet, so it votes', () => {
+  it("membership – a learner that missed its own promotion stays out of the old leader's lease once it goes quiet, so it votes", () => {
     // a leads {a}, b is its learner; a appends "promote b" but b never receives it. a's
     // configuration is now {a, b}, so a steps down without b (check-quorum) and needs b's
     // vote, while b still believes it is a learner following a. b's lease on a must run out

@@ -1,4 +1,4 @@
-import type { PersistedState } from '../../src/raft/replica.js';
+import type { PersistedState } from '../../src/raft/replica-init.js';
 import type { Entry, GroupId, HardState, PersistAck, Ready, Snapshot } from '../../src/raft/types.js';
 
 /** What one group's write asks of the disk (the persistence part of a Ready). */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { validateRaftConfig } from '../../src/raft/config.js';
 import { MultiRaft, type WireMessage } from '../../src/raft/multi-raft.js';
 import { Prng } from '../../src/raft/prng.js';
-import { initialGroupState } from '../../src/raft/replica.js';
+import { initialGroupState } from '../../src/raft/replica-init.js';
 import type { NodeId } from '../../src/raft/types.js';
 import { crc32 } from '../../src/util/checksum.js';
 import { bytes } from './harness.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bugsForTesting } from '../../src/raft/bugs.js';
-import type { PersistedState } from '../../src/raft/replica.js';
+import type { PersistedState } from '../../src/raft/replica-init.js';
 import type { AppendMessage, Entry, HardState, Message, VoteMessage } from '../../src/raft/types.js';
 import { bytes, GROUP, Harness } from './harness.js';
 

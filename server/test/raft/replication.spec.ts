@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PersistedState } from '../../src/raft/replica.js';
+import type { PersistedState } from '../../src/raft/replica-init.js';
 import type { AppendMessage, AppendResponseMessage, Entry, Message } from '../../src/raft/types.js';
 import { bytes, Harness, text } from './harness.js';
 
