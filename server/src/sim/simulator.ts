@@ -1,16 +1,15 @@
 import { type BugName, type BugSwitches, bugsForTesting } from '../raft/bugs.js';
 import { isMember } from '../raft/conf.js';
 import { type RaftConfig, validateRaftConfig } from '../raft/config.js';
-import type { GroupId, NodeId, ReplicaId, WireMessage } from '../raft/index.js';
+import type { GroupId, NodeId, WireMessage } from '../raft/index.js';
 import { Prng } from '../raft/prng.js';
-import { nodeOfReplica } from '../replication/replica-id.js';
 import { WalCorruptionError } from '../replication/storage/wal-storage.js';
 import { type CheckerName, SafetyChecker, StateDigests, Violation } from './checkers.js';
 import { Clients } from './clients.js';
 import { EventQueue } from './event-queue.js';
 import { FaultInjector } from './faults.js';
 import { checkHistory } from './history.js';
-import { type GroupProgress, LIVENESS_MAX_WINDOWS, LIVENESS_STEP, stillConverging } from './liveness.js';
+import { LivenessWatch } from './liveness.js';
 import { MembershipController } from './membership.js';
 import { type ObservedWorld, RunObserver } from './observer.js';
 import { describeScenario, type Scenario, scenarioFor } from './scenario.js';
@@ -94,8 +93,7 @@ export class Simulation implements ObservedWorld {
   private faulty = true;
   private failure: Violation | undefined;
   private done = false;
-  /** Each group's progress when the liveness window was last looked at (undefined: no leader). */
-  private progress = new Map<GroupId, GroupProgress | undefined>();
+  private readonly liveness: LivenessWatch;
   readonly flaky: number;
 
   constructor(options: SimOptions) {
@@ -111,6 +109,21 @@ export class Simulation implements ObservedWorld {
     this.membership = new MembershipController(this);
     this.faults = new FaultInjector(this);
     this.observer = new RunObserver(this, this.checker, this.digests);
+    this.liveness = new LivenessWatch({
+      scenario: this.scenario,
+      nodes: this.nodes,
+      now: () => this.time,
+      at: (t, fn) => this.at(t, fn),
+      trace: (line) => this.trace(line),
+      violation: (checker, message) => this.violation(checker, message),
+      failed: () => this.failure !== undefined,
+      ended: () => this.done,
+      end: () => {
+        this.done = true;
+      },
+      leaderOf: (g) => this.leaderOf(g),
+      pendingProbes: () => this.clients.pendingProbes(),
+    });
     this.flaky = this.prng.int(this.scenario.nodes);
   }
 
@@ -230,9 +243,7 @@ export class Simulation implements ObservedWorld {
     this.at(s.faultRoundMs, () => this.faultRound());
     this.at(100, () => this.controllerRound());
     this.at(s.faultMs, () => this.heal());
-    const step = s.livenessMs * LIVENESS_STEP;
-    this.at(s.faultMs + s.livenessMs - step, () => this.sampleProgress());
-    this.at(s.faultMs + s.livenessMs, () => this.checkLiveness());
+    this.liveness.schedule();
     this.trace(`scenario: ${describeScenario(s)}`);
   }
 
@@ -485,108 +496,8 @@ export class Simulation implements ObservedWorld {
   private settled(): boolean {
     if (this.faulty || !this.clients.idle() || this.membership.busy()) return false;
     if (this.nodes.some((n) => !n.proc?.up)) return false;
-    for (let g = 0; g < this.scenario.groups; g++) if (this.lagging(g)) return false;
+    for (let g = 0; g < this.scenario.groups; g++) if (this.liveness.lagging(g)) return false;
     return true;
-  }
-
-  /** Why a group has not converged, or undefined when it has. */
-  private lagging(g: GroupId): string | undefined {
-    const l = this.leaderOf(g);
-    if (!l) return `group ${g} has no leader`;
-    const status = l.proc.host.status(g)!;
-    for (const id of [...status.conf.voters, ...status.conf.learners]) {
-      const applied = this.appliedBy(g, id);
-      if (applied === undefined || applied < status.commit) {
-        return `group ${g}: ${id} applied ${applied ?? 'nothing'} of ${status.commit}`;
-      }
-    }
-    return undefined;
-  }
-
-  /** What replica `id` of group `g` has applied, if its node is up and hosts it. */
-  private appliedBy(g: GroupId, id: ReplicaId): number | undefined {
-    const n = this.nodes.find((x) => x.id === nodeOfReplica(id));
-    const host = n?.proc?.up ? n.proc.host : undefined;
-    return host?.replicaOf(g) === id ? host.status(g)!.applied : undefined;
-  }
-
-  private sampleProgress(): void {
-    const probes = new Set(this.clients.pendingProbes());
-    this.progress = new Map();
-    for (let g = 0; g < this.scenario.groups; g++) {
-      const status = this.leaderOf(g)?.proc.host.status(g);
-      const members = status ? [...status.conf.voters, ...status.conf.learners] : [];
-      const applied = new Map<ReplicaId, number>();
-      for (const id of members) {
-        const a = this.appliedBy(g, id);
-        if (a !== undefined) applied.set(id, a);
-      }
-      this.progress.set(
-        g,
-        status && { commit: status.commit, applied, members, probePending: probes.has(g) },
-      );
-    }
-  }
-
-  /**
-   * The liveness window closes. A group that has not converged but is still
-   * converging (see `stillConverging`) gets another step, up to
-   * LIVENESS_MAX_WINDOWS windows after the faults stopped; any other fails now.
-   */
-  private checkLiveness(): void {
-    if (this.done) return;
-    const s = this.scenario;
-    const before = this.progress;
-    this.sampleProgress();
-    const unsettled: GroupId[] = [];
-    for (let g = 0; g < s.groups; g++) {
-      if (this.progress.get(g)?.probePending || this.lagging(g)) unsettled.push(g);
-    }
-    const step = s.livenessMs * LIVENESS_STEP;
-    const converging =
-      unsettled.length > 0 &&
-      this.time + step <= s.faultMs + LIVENESS_MAX_WINDOWS * s.livenessMs &&
-      this.nodes.every((n) => n.proc?.up) &&
-      unsettled.every((g) => stillConverging(before.get(g), this.progress.get(g)));
-    if (converging) {
-      this.trace(`liveness: groups ${unsettled.join(',')} still converging; checking again in ${step}ms`);
-      this.at(this.time + step, () => this.checkLiveness());
-      return;
-    }
-    this.failLiveness();
-  }
-
-  private failLiveness(): void {
-    const s = this.scenario;
-    const after = `${Math.round(this.time - s.faultMs)}ms after faults stopped`;
-    const probes = this.clients.pendingProbes();
-    if (probes.length > 0) {
-      this.violation('liveness', `group ${probes[0]} did not commit a proposal within ${after}`);
-    }
-    for (let g = 0; g < s.groups && !this.failure; g++) {
-      const why = this.lagging(g);
-      if (why) {
-        const l = this.leaderOf(g);
-        if (l)
-          this.trace(
-            `group ${g} leader ${l.node.id} progress: ${JSON.stringify(l.proc.host.status(g)!.progress)}`,
-          );
-        for (const n of this.nodes) {
-          const st = n.proc?.up && n.proc.host.hosts(g) ? n.proc.host.status(g)! : undefined;
-          if (st)
-            this.trace(
-              `group ${g} ${n.id}: ${st.role} term ${st.term} lead ${st.lead} commit ${st.commit} applied ${st.applied} last ${st.last_index} snap ${st.snapshot_index}`,
-            );
-        }
-        this.violation('liveness', `${why} ${after}`);
-      }
-    }
-    const down = this.nodes.filter((n) => !n.proc?.up);
-    if (!this.failure && down.length > 0) {
-      this.violation('liveness', `${down.map((n) => n.id).join(', ')} not up ${after}`);
-    }
-    // Clients still retrying when time ran out: their outcome stays unknown.
-    this.done = true;
   }
 
   private finalChecks(): void {
