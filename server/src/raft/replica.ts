@@ -234,6 +234,11 @@ export class Replica {
     return this.leadership!.proposeConfChange(change);
   }
 
+  private refuseProposal(bytes: number, largestEntry: number): RaftError | null {
+    if (!this.leadership) return raftError('not_leader', 'not the leader', this.lead);
+    return this.leadership.refuse(bytes, largestEntry);
+  }
+
   /**
    * Requests a linearizable read. The answer is a `ReadState` with this `ctx` in
    * a later `ready()`, released once the state machine has applied its index.
@@ -664,11 +669,6 @@ export class Replica {
 
   // ---------------------------------------------------------------------------
   // Log
-
-  private refuseProposal(bytes: number, largestEntry: number): RaftError | null {
-    if (!this.leadership) return raftError('not_leader', 'not the leader', this.lead);
-    return this.leadership.refuse(bytes, largestEntry);
-  }
 
   /** Appends to the log, keeping the configuration history and durability barriers in step. */
   private appendToLog(entries: readonly Entry[]): void {
