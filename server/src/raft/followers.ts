@@ -61,10 +61,6 @@ export class Followers {
     this.progress.delete(id);
   }
 
-  clear(): void {
-    this.progress.clear();
-  }
-
   /** Check-quorum starts a new period: each follower must be heard from again. */
   markInactive(): void {
     for (const pr of this.progress.values()) pr.recentActive = false;
