@@ -1,6 +1,7 @@
 import { type BugSwitches, isBugSwitches, NO_BUGS } from './bugs.js';
-import { applyConfChange, ConfHistory, decodeConfChange, EMPTY_CONF, isVoter, quorumSize } from './conf.js';
+import { applyConfChange, ConfHistory, decodeConfChange, EMPTY_CONF, isVoter } from './conf.js';
 import type { RaftConfig } from './config.js';
+import { grantsVote, VoteTally, voteRequests, voteResponse } from './election.js';
 import { assert, fail, ok, type RaftError, type Result, raftError } from './errors.js';
 import { FollowerLog } from './follower-log.js';
 import { Leadership } from './leadership.js';
@@ -8,13 +9,13 @@ import { Outbox } from './outbox.js';
 import type { Prng } from './prng.js';
 import { RaftLog } from './raft-log.js';
 import { ReadIndexTracker } from './read-index.js';
+import { ReadyBuilder } from './ready-builder.js';
 import { EMPTY_DATA, type ReplicaOptions } from './replica-init.js';
 import type {
   ConfChange,
   ConfState,
   Entry,
   GroupId,
-  HardState,
   Message,
   PersistAck,
   Proposed,
@@ -23,9 +24,7 @@ import type {
   ReplicaId,
   Role,
   Snapshot,
-  SoftState,
   VoteMessage,
-  VoteResponseMessage,
 } from './types.js';
 
 /**
@@ -53,7 +52,7 @@ export class Replica {
 
   readonly log: RaftLog;
   private readonly confs: ConfHistory;
-  private readonly votes = new Map<ReplicaId, boolean>();
+  private readonly votes = new VoteTally();
   private readonly reads: ReadIndexTracker;
   private readonly followerLog: FollowerLog;
 
@@ -61,9 +60,7 @@ export class Replica {
   /** While this replica leads. */
   private leadership: Leadership | null = null;
 
-  private emittedHard: HardState;
-  private pendingSnapshotWrite: Ready['snapshot'] = null;
-  private emittedSoft: SoftState;
+  private readonly readyBuilder: ReadyBuilder;
 
   constructor(options: ReplicaOptions) {
     assert(options.id.length > 0, 'node id is a non-empty string');
@@ -93,7 +90,7 @@ export class Replica {
       durableTerm: hard.term,
       maxHeld: this.cfg.max_held_msgs,
       bugs: this.bugs,
-      writePending: () => this.pendingWrite(),
+      writePending: () => this.readyBuilder.writePending(this),
     });
     this.followerLog = new FollowerLog({
       id: this.id,
@@ -112,14 +109,22 @@ export class Replica {
 
     this.term = hard.term;
     this.vote = hard.vote;
-    this.emittedHard = { term: hard.term, vote: hard.vote, commit: this.log.committed };
     if (options.min_term !== undefined && options.min_term > this.term) {
       // Not durable yet: the first ready() persists it, and nothing is sent at this term before that.
       this.term = options.min_term;
       this.vote = null;
     }
     this.randomizedElectionTicks = this.randomElectionTicks();
-    this.emittedSoft = { lead: null, role: 'follower', term: this.term };
+    this.readyBuilder = new ReadyBuilder({
+      group: this.group,
+      log: this.log,
+      outbox: this.outbox,
+      reads: this.reads,
+      bugs: this.bugs,
+      maxApplyBytes: this.cfg.max_apply_bytes,
+      stored: { term: hard.term, vote: hard.vote, commit: this.log.committed },
+      soft: { lead: null, role: 'follower', term: this.term },
+    });
   }
 
   // ---------------------------------------------------------------------------
@@ -179,7 +184,7 @@ export class Replica {
           ctx: 0,
         });
       } else if (m.type === 'pre_vote') {
-        this.sendVoteResponse(m, true);
+        this.send(voteResponse(m, this.id, this.term, true));
       }
       return;
     }
@@ -287,7 +292,7 @@ export class Replica {
     const keepFrom = Math.max(this.log.offset, index - this.cfg.compaction_keep_entries);
     this.confs.compactTo(keepFrom);
     this.log.compactTo(keepFrom);
-    this.pendingSnapshotWrite = { snapshot, mode: 'compact' };
+    this.readyBuilder.snapshotWrite = { snapshot, mode: 'compact' };
     return ok(undefined);
   }
 
@@ -307,7 +312,7 @@ export class Replica {
       !this.votes.has(this.id)
     ) {
       // The self-vote counts only once durable: a candidate that crashed before could vote again.
-      this.votes.set(this.id, true);
+      this.votes.record(this.id, true);
       this.pollVotes();
     }
   }
@@ -316,52 +321,12 @@ export class Replica {
   // Outputs
 
   hasReady(): boolean {
-    if (this.outbox.hasMessages() || this.pendingSnapshotWrite !== null || this.log.hasUnstable())
-      return true;
-    if (this.leadership?.hasWork()) return true;
-    if (this.hardStateChanged() || this.softStateChanged()) return true;
-    const limit = this.applyLimit();
-    return this.log.applied < limit || this.reads.hasAppliedBy(this.log.applied);
+    return this.readyBuilder.has(this) || (this.leadership?.hasWork() ?? false);
   }
 
   ready(): Ready {
     this.leadership?.flush();
-
-    const snapshot = this.pendingSnapshotWrite;
-    this.pendingSnapshotWrite = null;
-    const entries = this.log.takeUnstable();
-    const hard = this.persistedHardState();
-    const hardChanged = this.hardStateChanged();
-    let ack: PersistAck | null = null;
-    if (snapshot !== null || entries.length > 0 || hardChanged) {
-      this.emittedHard = hard;
-      ack = {
-        group: this.group,
-        seq: this.outbox.issueWrite(),
-        term: hard.term,
-        vote: hard.vote,
-        log_index: this.log.lastIndex(),
-        log_term: this.log.lastTerm(),
-      };
-    } else {
-      this.outbox.noWrite();
-    }
-
-    const committed = this.log.takeToApply(this.applyLimit(), this.cfg.max_apply_bytes);
-    const soft = this.softStateChanged() ? this.softState() : null;
-    if (soft) this.emittedSoft = soft;
-    const messages = this.outbox.take();
-    return {
-      group: this.group,
-      soft_state: soft,
-      hard_state: ack !== null && hardChanged ? hard : null,
-      snapshot,
-      entries,
-      ack,
-      messages,
-      committed_entries: committed,
-      read_states: this.reads.takeApplied(this.log.applied),
-    };
+    return this.readyBuilder.take(this);
   }
 
   status(): RaftStatus {
@@ -423,7 +388,7 @@ export class Replica {
     this.role = 'pre_candidate';
     this.lead = null;
     this.resetRoleState();
-    this.votes.set(this.id, true);
+    this.votes.record(this.id, true);
     this.requestVotes('pre_vote', this.term + 1, false);
     this.pollVotes();
   }
@@ -435,7 +400,7 @@ export class Replica {
     this.lead = null;
     this.resetRoleState();
     // Normally the self-vote is counted when the hard state carrying it is durable (see persisted()).
-    if (this.bugs.vote_not_persisted) this.votes.set(this.id, true);
+    if (this.bugs.vote_not_persisted) this.votes.record(this.id, true);
     this.requestVotes('vote', this.term, transfer);
     this.pollVotes();
   }
@@ -529,73 +494,28 @@ export class Replica {
   // Elections
 
   private requestVotes(type: 'vote' | 'pre_vote', term: number, transfer: boolean): void {
-    for (const v of this.confs.current().voters) {
-      if (v === this.id) continue;
-      const m: VoteMessage = {
-        type,
-        group: this.group,
-        from: this.id,
-        to: v,
-        term,
-        log_index: this.log.lastIndex(),
-        log_term: this.log.lastTerm(),
-        transfer,
-      };
+    const round = { type, term, transfer };
+    for (const m of voteRequests(this.id, this.group, this.confs.current().voters, round, this.log)) {
       this.send(m);
     }
   }
 
   private handleVoteRequest(m: VoteMessage): void {
-    if (this.log.lastIndex() === 0) {
-      // An uninitialized replica (created empty, waiting for its first snapshot) may stand in for a
-      // node whose old replica was removed and wiped; in a stale configuration it would count as
-      // that voter without holding its log. It votes once the leader has initialized it.
-      this.sendVoteResponse(m, true);
-      return;
+    const grant = grantsVote(m, this, this.log, this.bugs);
+    if (grant && m.type === 'vote') {
+      // Record the vote before sending: the grant is held until the write carrying it is durable.
+      this.electionElapsed = 0;
+      this.vote = m.from;
     }
-    const canVote =
-      this.vote === m.from ||
-      (this.vote === null && this.lead === null) ||
-      (m.type === 'pre_vote' && m.term > this.term);
-    if (canVote && (this.bugs.vote_without_log_check || this.log.isUpToDate(m.log_index, m.log_term))) {
-      if (m.type === 'vote') {
-        // Record the vote before sending: the grant is held until the write carrying it is durable.
-        this.electionElapsed = 0;
-        this.vote = m.from;
-      }
-      this.sendVoteResponse(m, false);
-    } else {
-      this.sendVoteResponse(m, true);
-    }
-  }
-
-  private sendVoteResponse(m: VoteMessage, reject: boolean): void {
-    const r: VoteResponseMessage = {
-      type: m.type === 'vote' ? 'vote_resp' : 'pre_vote_resp',
-      group: this.group,
-      from: this.id,
-      to: m.from,
-      // A granted pre-vote echoes the hypothetical term; everything else carries ours.
-      term: reject ? this.term : m.term,
-      reject,
-    };
-    this.send(r);
+    this.send(voteResponse(m, this.id, this.term, !grant));
   }
 
   private pollVotes(): void {
-    const voters = this.confs.current().voters;
-    const q = quorumSize(voters.length);
-    let granted = 0;
-    let rejected = 0;
-    for (const v of voters) {
-      const vote = this.votes.get(v);
-      if (vote === true) granted++;
-      else if (vote === false) rejected++;
-    }
-    if (granted >= q) {
+    const outcome = this.votes.outcome(this.confs.current().voters);
+    if (outcome === 'won') {
       if (this.role === 'pre_candidate') this.becomeCandidate(false);
       else this.becomeLeader();
-    } else if (voters.length - rejected < q) {
+    } else if (outcome === 'lost') {
       this.becomeFollower(this.term, null);
     }
   }
@@ -612,12 +532,12 @@ export class Replica {
       case 'pre_vote_resp':
         if (this.role !== 'pre_candidate') return;
         if (m.reject ? m.term !== this.term : m.term !== this.term + 1) return;
-        this.votes.set(m.from, !m.reject);
+        this.votes.record(m.from, !m.reject);
         this.pollVotes();
         return;
       case 'vote_resp':
         if (this.role !== 'candidate') return;
-        this.votes.set(m.from, !m.reject);
+        this.votes.record(m.from, !m.reject);
         this.pollVotes();
         return;
       default:
@@ -664,7 +584,7 @@ export class Replica {
     this.log.restore(snapshot);
     this.confs.reset(conf, index);
     this.outbox.cut(index + 1);
-    this.pendingSnapshotWrite = { snapshot, mode: 'install' };
+    this.readyBuilder.snapshotWrite = { snapshot, mode: 'install' };
   }
 
   // ---------------------------------------------------------------------------
@@ -689,43 +609,10 @@ export class Replica {
   }
 
   // ---------------------------------------------------------------------------
-  // Durability
+  // Sending
 
   /** Through the outbox: a message that promises something durable waits for the write (see `Outbox`). */
   private send(m: Message): void {
     this.outbox.send(m);
-  }
-
-  private pendingWrite(): boolean {
-    return this.pendingSnapshotWrite !== null || this.log.hasUnstable() || this.hardStateChanged();
-  }
-
-  private persistedHardState(): HardState {
-    return {
-      term: this.term,
-      vote: this.bugs.vote_not_persisted ? null : this.vote,
-      commit: this.log.committed,
-    };
-  }
-
-  private hardStateChanged(): boolean {
-    const h = this.emittedHard;
-    const vote = this.bugs.vote_not_persisted ? null : this.vote;
-    return h.term !== this.term || h.vote !== vote || h.commit !== this.log.committed;
-  }
-
-  private softState(): SoftState {
-    return { lead: this.lead, role: this.role, term: this.term };
-  }
-
-  private softStateChanged(): boolean {
-    const s = this.emittedSoft;
-    return s.lead !== this.lead || s.role !== this.role || s.term !== this.term;
-  }
-
-  private applyLimit(): number {
-    if (this.bugs.apply_uncommitted) return this.log.lastIndex();
-    // Entries are applied only once committed and durable here, so a restart never un-applies one.
-    return Math.min(this.log.committed, this.outbox.stable);
   }
 }
