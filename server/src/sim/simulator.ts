@@ -3,7 +3,7 @@ import { isMember } from '../raft/conf.js';
 import { type RaftConfig, validateRaftConfig } from '../raft/config.js';
 import type { GroupId, NodeId, WireMessage } from '../raft/index.js';
 import { Prng } from '../raft/prng.js';
-import { WalCorruptionError } from '../replication/storage/wal-storage.js';
+import { WalCorruptionError } from '../replication/storage/wal-errors.js';
 import { type CheckerName, SafetyChecker, StateDigests, Violation } from './checkers.js';
 import { Clients } from './clients.js';
 import { EventQueue } from './event-queue.js';

@@ -3,6 +3,7 @@ import type { HardState } from '../../raft/index.js';
 import { crc32 } from '../../util/checksum.js';
 import { type AppendFile, type FileSystem, joinPath, nodeFileSystem } from './file-system.js';
 import type { GroupWrite, PersistedGroup, RaftStorage } from './raft-storage.js';
+import { WalCorruptionError, WalStorageError } from './wal-errors.js';
 import {
   type EntryTuple,
   encodeFrame,
@@ -13,11 +14,10 @@ import {
   REC_REMOVE,
   REC_REPLICA,
   REC_SNAPSHOT,
-  type ScannedFrame,
   SEGMENT_MAGIC,
-  scanSegment,
   type WalRecord,
 } from './wal-format.js';
+import { recoverSegments } from './wal-recovery.js';
 import { ReplayError, replay, type SnapshotRef } from './wal-replay.js';
 
 /**
@@ -51,7 +51,6 @@ import { ReplayError, replay, type SnapshotRef } from './wal-replay.js';
  *   snapshot covers yet; they are deleted once every group's snapshot does.
  */
 
-const SEGMENT_NAME = /^(\d{10})\.wal$/;
 const SNAPSHOT_NAME = /^g\d+-\d+-\d+-(\d+)\.snap$/;
 
 interface GroupState {
@@ -99,26 +98,6 @@ interface Plan {
   /** [group, last entry index] written by this batch. */
   indexed: [number, number][];
   durable: { state: GroupState; hard: HardState | undefined; snap: SnapshotRef | undefined }[];
-}
-
-/** A write that breaks the log, or a write to a closed or failed storage: a programmer error or a dead disk. */
-export class WalStorageError extends Error {
-  override name = 'WalStorageError';
-}
-
-/** Damage found while opening the log. Start-up stops; the node must be rebuilt or restored. */
-export class WalCorruptionError extends WalStorageError {
-  override name = 'WalCorruptionError';
-  constructor(
-    readonly path: string,
-    readonly offset: number,
-    readonly reason: string,
-  ) {
-    super(
-      `raft log ${path} is corrupt at byte ${offset} (${reason}); refusing to start rather than ` +
-        'drop acknowledged entries. Rebuild this node from its peers (cluster) or restore the data directory from a backup',
-    );
-  }
 }
 
 export interface WalOptions {
@@ -182,45 +161,10 @@ export class WalRaftStorage implements RaftStorage {
   // ---- recovery -----------------------------------------------------------
 
   private async recover(): Promise<void> {
-    const names = (await this.fs.list(this.walDir)).filter((n) => SEGMENT_NAME.test(n)).sort();
-    const scanned: { segment: Segment; frames: ScannedFrame[]; version: 1 | 2 }[] = [];
-    for (const [i, name] of names.entries()) {
-      const path = joinPath(this.walDir, name);
-      const last = i === names.length - 1;
-      const scan = scanSegment(await this.fs.readFile(path));
-      const segment: Segment = {
-        seq: Number(name.slice(0, 10)),
-        path,
-        bytes: scan.validBytes,
-        maxIndex: new Map(),
-      };
-      if (scan.end.kind !== 'clean') {
-        const { at, reason } = scan.end;
-        const cut = last && (scan.end.kind === 'torn' || this.bugs.wal_truncates_valid_frames);
-        if (!cut) throw new WalCorruptionError(path, at, reason);
-        if (at === 0 && scan.frames.length === 0) {
-          // A segment whose creation was torn: nothing in it was ever acknowledged.
-          await this.fs.remove(path);
-          await this.fs.syncDir(this.walDir);
-          continue;
-        }
-        // A torn write at the tail: nothing in it was ever acknowledged.
-        const file = await this.fs.openAppend(path, { create: false, dsync: false });
-        try {
-          await file.truncate(at);
-          await file.sync();
-        } finally {
-          await file.close();
-        }
-      }
-      if (scan.version === 1 && scanned.some((s) => s.version === 2)) {
-        throw new WalCorruptionError(path, 0, 'segment without a header after versioned segments');
-      }
-      scanned.push({ segment, frames: scan.frames, version: scan.version });
-    }
+    const recovered = await recoverSegments(this.fs, this.walDir, this.bugs);
     let replayed: ReturnType<typeof replay>;
     try {
-      replayed = replay(scanned.map((s) => ({ path: s.segment.path, frames: s.frames })));
+      replayed = replay(recovered);
     } catch (error) {
       if (error instanceof ReplayError) throw new WalCorruptionError(error.path, error.offset, error.reason);
       throw error;
@@ -238,24 +182,23 @@ export class WalRaftStorage implements RaftStorage {
       });
     }
     for (const [group, term] of replayed.tombstones) this.tombstones.set(group, term);
-    scanned.forEach((s, i) => {
-      s.segment.maxIndex = replayed.maxIndex[i]!;
-      this.segments.push(s.segment);
+    recovered.forEach(({ seq, path, bytes }, i) => {
+      this.segments.push({ seq, path, bytes, maxIndex: replayed.maxIndex[i]! });
     });
     for (const name of await this.fs.list(this.snapDir)) {
       if (name.endsWith('.tmp')) await this.fs.remove(joinPath(this.snapDir, name));
       const n = SNAPSHOT_NAME.exec(name);
       if (n) this.nextFile = Math.max(this.nextFile, Number(n[1]) + 1);
     }
-    const last = scanned[scanned.length - 1];
-    if (last && last.version === 2) {
+    const last = this.segments[this.segments.length - 1];
+    if (last && recovered[recovered.length - 1]!.version === 2) {
       this.active = {
-        segment: last.segment,
-        file: await this.fs.openAppend(last.segment.path, { create: false, dsync: true }),
+        segment: last,
+        file: await this.fs.openAppend(last.path, { create: false, dsync: true }),
       };
     } else {
       // A fresh log, or one whose newest segment predates the versioned format: start a new segment.
-      await this.createSegment((last?.segment.seq ?? 0) + 1, last ? this.checkpoint() : []);
+      await this.createSegment((last?.seq ?? 0) + 1, last ? this.checkpoint() : []);
     }
   }
 
