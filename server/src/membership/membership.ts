@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
 import type { ClusterView } from '@fastpaca/contract';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { formatAddress, parseAddress } from '../node-link/address.js';
 import type { Hello } from '../node-link/handshake.js';
 import { NodeLinkMetrics } from '../node-link/metrics.js';
 import { NodeLink } from '../node-link/node-link.js';
@@ -11,28 +9,22 @@ import { isRpcMessage, Rpc, RpcError } from '../node-link/rpc.js';
 import { META_GROUP } from '../placement/groups.js';
 import type { GroupId, NodeId, WireMessage } from '../raft/index.js';
 import type { RaftHost } from '../replication/host/raft-host.js';
-import { nodeNameOf, nodeOfReplica } from '../replication/replica-id.js';
+import { nodeNameOf } from '../replication/replica-id.js';
 import { every, type Runtime, systemRuntime } from '../util/runtime.js';
 import { type ClusterFile, type Founder, readClusterFile, writeClusterFile } from './cluster-file.js';
 import { ClusterMachine } from './cluster-machine.js';
-import {
-  type ClusterCommand,
-  type ClusterResult,
-  type ClusterState,
-  encodeClusterCommand,
-  encodeClusterState,
-  initialClusterState,
-  type Member,
-} from './cluster-state.js';
+import { type ClusterState, encodeClusterState, initialClusterState, type Member } from './cluster-state.js';
 import { buildClusterView } from './cluster-view.js';
 import { Coordinator } from './coordinator.js';
-import { MembershipError } from './errors.js';
 import { nextFormationStep, type SeenNode } from './formation.js';
 import { foundedBy, foundingConfs } from './founding.js';
+import { GroupDirectory } from './group-directory.js';
+import { type JoinReply, type JoinRequest, MetaRequests } from './meta-requests.js';
 import { MembershipMetrics } from './metrics.js';
 import { LocalControl, type NodeControl, RemoteControl } from './node-control.js';
 import { decodeWireError, encodeWireError } from './remote-error.js';
 import { hostReports, isNodeReport, leadReports, type NodeReport, ReportBook } from './reports.js';
+import { Seeds } from './seeds.js';
 
 export interface MembershipOptions {
   /** This node: its name and its Raft id (name~incarnation). */
@@ -61,8 +53,6 @@ const UP_WITHIN_MS = 3_000;
 const SEEN_FOR_MS = 10_000;
 /** A peer that is no member (as far as this node knows) is still dialled this long after it was last heard from. */
 const KEEP_DIALLING_MS = 60_000;
-/** How often a member checks that its seeds are still of its own cluster. */
-const SEED_CHECK_MS = 30_000;
 
 /**
  * This node's part in a cluster: the node link and its requests, the meta
@@ -76,6 +66,9 @@ export class ClusterMembership {
   readonly rpc: Rpc;
   readonly machine: ClusterMachine;
   readonly reports: ReportBook;
+  private readonly directory: GroupDirectory;
+  private readonly seeds: Seeds;
+  private readonly requests: MetaRequests;
   private readonly runtime: Runtime;
   private readonly metrics: MembershipMetrics;
   private file: ClusterFile | undefined;
@@ -88,8 +81,6 @@ export class ClusterMembership {
   private formation = 'starting';
   private forming = false;
   private joinedThisRun = false;
-  private seedsCheckedAt = Number.NEGATIVE_INFINITY;
-  private readonly foreignSeedsLogged = new Set<string>();
   private readonly stops: (() => void)[] = [];
   private reportScheduled = false;
   private reportRound = 0;
@@ -103,6 +94,7 @@ export class ClusterMembership {
     this.file = readClusterFile(o.dataDir);
     this.reports = new ReportBook(() => this.runtime.now());
     this.metrics = new MembershipMetrics(o.registry);
+    this.directory = new GroupDirectory(() => this.host, this.reports);
     this.machine = new ClusterMachine((state) => this.membersChanged(state));
     this.link = new NodeLink({
       secret: o.secret,
@@ -118,12 +110,27 @@ export class ClusterMembership {
       logger: o.logger,
       metrics: new NodeLinkMetrics(o.registry),
     });
+    this.seeds = new Seeds({
+      self: o.self.id,
+      seeds: o.seeds,
+      probe: (address) => this.link.probe(address),
+      clusterId: () => this.clusterId,
+      runtime: this.runtime,
+      logger: o.logger,
+    });
+    this.requests = new MetaRequests({
+      host: () => this.host,
+      machine: this.machine,
+      clusterId: () => this.clusterId,
+      call: (node, method, body, ms) => this.call(node, method, body, ms),
+      logger: o.logger,
+    });
     this.rpc = new Rpc({
       send: (node, m, onDropped) => this.link.send(node, m, onDropped),
       runtime: this.runtime,
       encodeError: encodeWireError,
       handlers: {
-        'cluster.join': (from, body) => this.handleJoin(from, body as JoinRequest),
+        'cluster.join': (_from, body) => this.requests.join(body as JoinRequest),
         'cluster.found': (from, body) => this.handleFound(from, body as FoundRequest),
         'cluster.drain': (_from, body) => this.drain((body as { name: string }).name),
         'cluster.removed': async (_from, body) =>
@@ -223,19 +230,12 @@ export class ClusterMembership {
 
   /** The node leading `group`, as far as this node knows. */
   leaderNodeOf(group: GroupId): NodeId | undefined {
-    const own = this.host?.hosts(group) ? this.host.status(group) : undefined;
-    const report = this.reports.lead(group, 10_000);
-    // A replica that was removed keeps believing in its last leader: the newer term wins.
-    if (own?.lead != null && (!report || own.term >= report.report.term)) return nodeOfReplica(own.lead);
-    return report?.node;
+    return this.directory.leaderNodeOf(group);
   }
 
   /** The nodes holding a voter of `group`, as its last known leader reported. */
   voterNodesOf(group: GroupId): NodeId[] {
-    const own = this.host?.hosts(group) ? this.host.status(group) : undefined;
-    const report = this.reports.lead(group, 10_000)?.report;
-    const conf = report && (!own || report.term >= own.term) ? report.conf : own?.conf;
-    return (conf?.voters ?? []).map(nodeOfReplica);
+    return this.directory.voterNodesOf(group);
   }
 
   isUp(node: NodeId): boolean {
@@ -265,13 +265,7 @@ export class ClusterMembership {
       self,
       members,
       isUp: (node) => this.isUp(node),
-      group: (group) => {
-        const host = this.host;
-        const own = host?.hosts(group) ? host.status(group) : undefined;
-        const report = this.reports.lead(group, 10_000)?.report;
-        if (report && (!own || report.term >= own.term)) return { conf: report.conf, leader: report.leader };
-        return own && { conf: own.conf, leader: host!.leaderOf(group) };
-      },
+      group: (group) => this.directory.groupOf(group),
     });
   }
 
@@ -415,7 +409,7 @@ export class ClusterMembership {
     try {
       if (!this.clusterId) await this.formOrJoin();
       else if (!this.joinedThisRun) await this.rejoin();
-      else if (this.runtime.now() - this.seedsCheckedAt >= SEED_CHECK_MS) await this.checkSeeds();
+      else if (this.seeds.checkDue()) await this.seeds.check();
     } catch (error) {
       this.o.logger.debug({ type: 'discovery_failed', err: error }, 'discovery step failed');
     } finally {
@@ -423,39 +417,8 @@ export class ClusterMembership {
     }
   }
 
-  /** Seeds, resolved now (DNS names may list every node), probed for who answers. */
-  private async probeSeeds(): Promise<SeenNode[]> {
-    const addresses = new Set<string>();
-    for (const seed of this.o.seeds) {
-      const parsed = parseAddress(seed);
-      if (!parsed) continue;
-      try {
-        const found = await lookup(parsed.host, { all: true });
-        for (const a of found) addresses.add(formatAddress({ host: a.address, port: parsed.port }));
-      } catch {
-        addresses.add(seed);
-      }
-    }
-    const seen: SeenNode[] = [];
-    await Promise.all(
-      [...addresses].map(async (address) => {
-        try {
-          const hello = await this.link.probe(address);
-          if (hello.node === this.self) return;
-          seen.push({
-            id: hello.node,
-            name: nodeNameOf(hello.node),
-            cluster: hello.cluster,
-            address: hello.address,
-          });
-        } catch {}
-      }),
-    );
-    return seen;
-  }
-
   private async formOrJoin(): Promise<void> {
-    const seen = await this.probeSeeds();
+    const seen = await this.seeds.probe();
     const now = this.runtime.now();
     for (const [id, entry] of this.inbound) {
       if (now - entry.at > SEEN_FOR_MS) this.inbound.delete(id);
@@ -560,63 +523,24 @@ export class ClusterMembership {
       [...(state?.members.values() ?? [])].find((m) => m.id !== this.self && m.state === 'active')?.id;
     let target = via;
     if (!target) {
-      const seen = (await this.probeSeeds()).filter((s) => s.cluster === this.clusterId);
+      const seen = (await this.seeds.probe()).filter((s) => s.cluster === this.clusterId);
       target = seen[0]?.id;
       if (seen[0]) this.link.setPeer(seen[0].id, seen[0].address);
     }
     if (!target) return;
     // The coordinator itself records its new address directly.
-    if (target === this.self) await this.handleJoin(this.self, this.joinRequest());
+    if (target === this.self) await this.requests.join(this.joinRequest());
     else await this.call<JoinReply>(target, 'cluster.join', this.joinRequest(), 5_000);
     this.joinedThisRun = true;
   }
 
-  /**
-   * A member whose seeds answer for another cluster is misconfigured (two
-   * clusters given one seed list, or a data directory from elsewhere): it
-   * stays in its own cluster and says so, once per foreign node.
-   */
-  private async checkSeeds(): Promise<void> {
-    this.seedsCheckedAt = this.runtime.now();
-    for (const seen of await this.probeSeeds()) {
-      if (seen.cluster === null || seen.cluster === this.clusterId) continue;
-      const key = `${seen.id}|${seen.cluster}`;
-      if (this.foreignSeedsLogged.has(key)) continue;
-      this.foreignSeedsLogged.add(key);
-      this.o.logger.error(
-        { type: 'seed_of_other_cluster', peer: seen.name, peer_cluster: seen.cluster },
-        `FASTPACA_CLUSTER_SEED reaches node ${seen.name} (${seen.address}) of cluster ${seen.cluster}, ` +
-          `but this node belongs to cluster ${this.clusterId}; it stays out of that cluster. Point the seed ` +
-          'at this cluster, or give this node a fresh FASTPACA_RAFT_DATA_DIR to join that one',
-      );
-    }
+  /** Starts draining the node named `name` (on the coordinator; other nodes pass the request on). */
+  drain(name: string): Promise<Member> {
+    return this.requests.drain(name);
   }
 
   private joinRequest(): JoinRequest {
     return { id: this.self, name: this.o.self.name, address: this.o.advertise };
-  }
-
-  private async handleJoin(_from: NodeId, body: JoinRequest): Promise<JoinReply> {
-    if (!this.clusterId || !this.host) throw new Error('this node is not in a cluster');
-    if (!this.host.isLeader(META_GROUP)) {
-      const lead = this.host.leaderOf(META_GROUP);
-      if (lead === null) throw new Error('the cluster has no coordinator now; retry');
-      return this.call<JoinReply>(nodeOfReplica(lead), 'cluster.join', body, 5_000);
-    }
-    const result = await this.proposeMeta({
-      type: 'join',
-      id: body.id,
-      name: body.name,
-      address: body.address,
-    });
-    if (!result.ok) throw new Error(result.error);
-    const state = this.machine.state!;
-    this.o.logger.info(
-      { type: 'node_joined', peer: body.name, id: body.id, address: body.address },
-      `node ${body.name} joined`,
-    );
-    const founder = state.founders.some((f) => f.id === body.id);
-    return { cluster_id: state.cluster_id, ...(founder && { founders: state.founders }) };
   }
 
   private async handleFound(_from: NodeId, body: FoundRequest): Promise<void> {
@@ -635,43 +559,6 @@ export class ClusterMembership {
       this.forming = false;
     }
   }
-
-  /** Starts draining the node named `name` (on the coordinator; other nodes pass the request on). */
-  async drain(name: string): Promise<Member> {
-    const host = this.host;
-    const state = this.machine.state;
-    if (!host || !state)
-      throw new MembershipError('unavailable', 'this node does not know the cluster yet; retry');
-    if (!host.isLeader(META_GROUP)) {
-      const lead = host.leaderOf(META_GROUP);
-      if (lead === null)
-        throw new MembershipError('unavailable', 'the cluster has no coordinator now; retry');
-      return this.call<Member>(nodeOfReplica(lead), 'cluster.drain', { name }, 5_000);
-    }
-    const member = [...state.members.values()].find(
-      (m) => m.name === name && (m.state === 'active' || m.state === 'draining'),
-    );
-    if (!member) throw new MembershipError('unknown_node', `no active node is named ${name}`);
-    const result = await this.proposeMeta({ type: 'drain', id: member.id });
-    if (!result.ok) throw new MembershipError('refused', result.error);
-    this.o.logger.info({ type: 'node_draining', peer: name }, `draining node ${name}`);
-    return this.machine.state!.members.get(member.id)!;
-  }
-
-  private async proposeMeta(command: ClusterCommand): Promise<ClusterResult> {
-    return (await this.host!.propose(META_GROUP, encodeClusterCommand(command))) as ClusterResult;
-  }
-}
-
-interface JoinRequest {
-  id: NodeId;
-  name: string;
-  address: string;
-}
-
-interface JoinReply {
-  cluster_id: string;
-  founders?: readonly Founder[];
 }
 
 interface FoundRequest {
