@@ -96,17 +96,17 @@ export class ReadyBuilder {
   }
 
   private persistable(s: ReplicaState): HardState {
-    return {
-      term: s.term,
-      vote: this.o.bugs.vote_not_persisted ? null : s.vote,
-      commit: this.o.log.committed,
-    };
+    return { term: s.term, vote: this.persistedVote(s), commit: this.o.log.committed };
   }
 
   private hardChanged(s: ReplicaState): boolean {
     const h = this.emittedHard;
-    const vote = this.o.bugs.vote_not_persisted ? null : s.vote;
-    return h.term !== s.term || h.vote !== vote || h.commit !== this.o.log.committed;
+    return h.term !== s.term || h.vote !== this.persistedVote(s) || h.commit !== this.o.log.committed;
+  }
+
+  /** The vote as storage gets it (the `vote_not_persisted` test bug never writes one). */
+  private persistedVote(s: ReplicaState): ReplicaId | null {
+    return this.o.bugs.vote_not_persisted ? null : s.vote;
   }
 
   private softChanged(s: ReplicaState): boolean {
